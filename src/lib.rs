@@ -1,0 +1,5 @@
+//! kinesim: a deterministic discrete-event simulator of Kinesis Data Streams feeding
+//! AWS Lambda through an event source mapping.
+
+pub mod scenario;
+pub mod time;
