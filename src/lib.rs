@@ -3,3 +3,7 @@
 
 pub mod scenario;
 pub mod time;
+pub mod engine;
+pub mod model;
+pub mod observe;
+pub mod rng;

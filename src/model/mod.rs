@@ -1,0 +1,12 @@
+//! The AWS model: the stream and its shards, producers, the event source mapping and
+//! the function. `World` owns all of it and handles the events of `event.rs`.
+
+pub mod event;
+pub mod function;
+pub mod mapping;
+pub mod payload;
+pub mod producer;
+pub mod stream;
+pub mod world;
+
+pub use world::{RunError, World};

@@ -1,0 +1,359 @@
+//! Traffic: turns the scenario's producers into runs offered to shards, one write tick
+//! (one whole second of simulated time) at a time (R-TRAFFIC-1, R-STREAM-1).
+//!
+//! A rate producer with uniform arrival gives each shard an exact arithmetic progression
+//! of arrivals (its share of the producer's rate), restarted at every rate breakpoint, so
+//! a steady producer extends one run per shard for ever. Poisson arrival draws the
+//! producer's total per tick from the producer's own stream (the same in every variant),
+//! splits it among shards by the key weights, and spaces each shard's records evenly in
+//! the tick. Keys are `P-i`; each key goes to the shard whose hash range holds MD5 of
+//! it, so a shard's share of the traffic is the weight of the keys it owns.
+//!
+//! Offers are not yet writes: the world applies the per-shard write limit (R-STREAM-3)
+//! to the offers of a tick before appending what is accepted.
+
+use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
+
+use crate::model::payload::{EventContext, json_string_len};
+use crate::model::stream::{HashRange, Run, RunTag, hash_key};
+use crate::rng::{Concern, SimRng, substream};
+use crate::scenario::{Arrival, KeySkew, ProducerKind, ProducerSpec, RateProducer, RecordSize, ScriptedRecord};
+use crate::time::{SimTime, US_PER_S};
+
+/// Keys whose MD5 is computed one by one; beyond this the rest of the key mass is spread
+/// over the shards by hash-range width (MD5 is uniform, so the error is tiny).
+const EXACT_KEYS_MAX: u64 = 1_000_000;
+
+/// A block of records a producer offers one shard in one tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Offer {
+    /// Position of the shard in the world's shard list.
+    pub shard: usize,
+    pub run: Run,
+    /// Bytes each record counts against the write limit (data + partition key).
+    pub write_bytes: u64,
+}
+
+pub struct Traffic {
+    producers: Vec<ProducerState>,
+}
+
+struct ProducerState {
+    index: u16,
+    name: String,
+    kind: StateKind,
+}
+
+enum StateKind {
+    Rate(RateState),
+    Scripted { records: Vec<(usize, ScriptedRecord)>, next: usize },
+}
+
+struct RateState {
+    spec: RateProducer,
+    traffic_rng: SimRng,
+    routing_rng: SimRng,
+    /// Weight of each open shard (same order as the `open` list passed in), summing to 1.
+    weights: Vec<f64>,
+    /// Per open shard: the next record's place in the current progression (uniform only).
+    k_next: Vec<u64>,
+    /// Start of the current progression: the last rate breakpoint.
+    origin: SimTime,
+    key_json_len: u16,
+}
+
+impl Traffic {
+    /// `open` lists the hash ranges of the open shards with their positions in the
+    /// world's shard list.
+    pub fn new(seed: u64, producers: &[ProducerSpec], open: &[(usize, HashRange)]) -> Self {
+        let producers = producers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let kind = match &p.kind {
+                    ProducerKind::Rate(spec) => {
+                        let key_json_len = key_json_len(&p.name, spec);
+                        let mut st = RateState {
+                            spec: spec.clone(),
+                            traffic_rng: substream(seed, Concern::Traffic(i as u32)),
+                            routing_rng: substream(seed, Concern::Routing(i as u32)),
+                            weights: vec![],
+                            k_next: vec![],
+                            origin: spec.start,
+                            key_json_len,
+                        };
+                        st.route(&p.name, open);
+                        StateKind::Rate(st)
+                    }
+                    ProducerKind::Scripted(records) => {
+                        let mut records: Vec<(usize, ScriptedRecord)> = records.iter().cloned().enumerate().collect();
+                        records.sort_by_key(|(i, r)| (r.at, *i));
+                        StateKind::Scripted { records, next: 0 }
+                    }
+                };
+                ProducerState { index: i as u16, name: p.name.clone(), kind }
+            })
+            .collect();
+        Traffic { producers }
+    }
+
+    /// Offers of every producer for the tick `[t, t_end)`, in producer order, then shard order.
+    pub fn offers(
+        &mut self,
+        t: SimTime,
+        t_end: SimTime,
+        open: &[(usize, HashRange)],
+        ctx: &EventContext,
+        max_record_size: u64,
+        out: &mut Vec<Offer>,
+    ) {
+        for p in &mut self.producers {
+            match &mut p.kind {
+                StateKind::Rate(st) => st.offers(p.index, t, t_end, open, ctx, max_record_size, out),
+                StateKind::Scripted { records, next } => {
+                    while let Some((idx, rec)) = records.get(*next) {
+                        if rec.at >= t_end {
+                            break;
+                        }
+                        *next += 1;
+                        let h = rec.explicit_hash_key.unwrap_or_else(|| hash_key(&rec.partition_key));
+                        let Some(&(shard, _)) = open.iter().find(|(_, r)| r.contains(h)) else { continue };
+                        let key_len = json_string_len(&rec.partition_key);
+                        let data_bytes = rec.data.len() as u64;
+                        out.push(Offer {
+                            shard,
+                            run: Run {
+                                first: 0,
+                                count: rec.repeat.max(1),
+                                t_base: rec.at.0,
+                                k0: 0,
+                                step_num: 0,
+                                step_den: 1,
+                                data_bytes: data_bytes as u32,
+                                key_json_len: key_len as u16,
+                                entry_bytes: ctx.entry_bytes(data_bytes, key_len) as u32,
+                                tag: RunTag { producer: p.index, scripted: *idx as u32, poison: None },
+                                hits: 0,
+                            },
+                            write_bytes: data_bytes + rec.partition_key.len() as u64,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The partition key and data of scripted record `scripted` of producer `producer`.
+    pub fn scripted(&self, producer: u16, scripted: u32) -> Option<&ScriptedRecord> {
+        match &self.producers.get(producer as usize)?.kind {
+            StateKind::Scripted { records, .. } => {
+                records.iter().find(|(i, _)| *i == scripted as usize).map(|(_, r)| r)
+            }
+            StateKind::Rate(_) => None,
+        }
+    }
+
+    pub fn producer_name(&self, producer: u16) -> &str {
+        self.producers.get(producer as usize).map(|p| p.name.as_str()).unwrap_or("")
+    }
+}
+
+/// Bytes of a rate producer's key in the event JSON: its longest key, `P-{K-1}`
+/// (most keys have the most digits; the hot key's own length when there is one).
+fn key_json_len(name: &str, spec: &RateProducer) -> u16 {
+    let longest = format!("{name}-{}", spec.partition_keys.saturating_sub(1));
+    let mut len = json_string_len(&longest);
+    if let KeySkew::HotKey { key, .. } = &spec.key_skew {
+        len = len.max(json_string_len(key));
+    }
+    len as u16
+}
+
+impl RateState {
+    /// Computes each open shard's share of this producer's keys.
+    fn route(&mut self, name: &str, open: &[(usize, HashRange)]) {
+        let mut weights = vec![0.0f64; open.len()];
+        let shard_of = |h: u128| open.iter().position(|(_, r)| r.contains(h));
+        let k = self.spec.partition_keys.max(1);
+        let exact = k.min(EXACT_KEYS_MAX);
+        let key_weight = |i: u64| -> f64 {
+            match &self.spec.key_skew {
+                KeySkew::Zipf(s) => 1.0 / ((i + 1) as f64).powf(*s),
+                _ => 1.0,
+            }
+        };
+        let mut total = 0.0;
+        for i in 0..exact {
+            let w = key_weight(i);
+            total += w;
+            if let Some(s) = shard_of(hash_key(&format!("{name}-{i}"))) {
+                weights[s] += w;
+            }
+        }
+        if k > exact {
+            // The remaining keys, by the width of each range.
+            let rest: f64 = (exact..k).map(key_weight).sum();
+            total += rest;
+            for (s, (_, r)) in open.iter().enumerate() {
+                weights[s] += rest * ((r.end - r.start) as f64 / u128::MAX as f64);
+            }
+        }
+        for w in &mut weights {
+            *w /= total;
+        }
+        if let KeySkew::HotKey { key, share } = &self.spec.key_skew {
+            let share = f64::from(*share) / 1e6;
+            for w in &mut weights {
+                *w *= 1.0 - share;
+            }
+            if let Some(s) = shard_of(hash_key(key)) {
+                weights[s] += share;
+            }
+        }
+        self.weights = weights;
+        self.k_next = vec![0; open.len()];
+    }
+
+    /// The rate in force at `t` (micro-records per second), 0 outside [start, end).
+    fn rate_at(&self, t: SimTime) -> u64 {
+        if t < self.spec.start || t >= self.spec.end {
+            return 0;
+        }
+        self.spec
+            .changes
+            .iter()
+            .rev()
+            .find(|c| c.at <= t)
+            .map(|c| c.rate_urps)
+            .unwrap_or(self.spec.rate_urps)
+    }
+
+    /// Breakpoints where the rate may change, inside (t, t_end).
+    fn breakpoints(&self, t: SimTime, t_end: SimTime) -> Vec<SimTime> {
+        let mut b: Vec<SimTime> = std::iter::once(self.spec.start)
+            .chain(self.spec.changes.iter().map(|c| c.at))
+            .chain(std::iter::once(self.spec.end))
+            .filter(|&x| x > t && x < t_end)
+            .collect();
+        b.sort();
+        b.dedup();
+        b
+    }
+
+    fn draw_size(&mut self, max_record_size: u64) -> u64 {
+        match self.spec.record_size {
+            RecordSize::Fixed(b) => b,
+            RecordSize::LogNormal { mean, sigma } => {
+                let mu = (mean as f64).ln() - sigma * sigma / 2.0;
+                let x = LogNormal::new(mu, sigma).map(|d| d.sample(&mut self.traffic_rng)).unwrap_or(mean as f64);
+                (x.round() as u64).clamp(1, max_record_size)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn offers(
+        &mut self,
+        producer: u16,
+        t: SimTime,
+        t_end: SimTime,
+        open: &[(usize, HashRange)],
+        ctx: &EventContext,
+        max_record_size: u64,
+        out: &mut Vec<Offer>,
+    ) {
+        // Walk the tick's pieces between rate breakpoints.
+        let mut cuts = vec![t];
+        cuts.extend(self.breakpoints(t, t_end));
+        cuts.push(t_end);
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            // A rate breakpoint restarts every shard's progression.
+            let is_breakpoint = a == self.spec.start || self.spec.changes.iter().any(|c| c.at == a);
+            if is_breakpoint && self.origin != a {
+                self.origin = a;
+                self.k_next.iter_mut().for_each(|k| *k = 0);
+            }
+            let rate = self.rate_at(a);
+            if rate == 0 || a >= b {
+                continue;
+            }
+            let data_bytes = self.draw_size(max_record_size);
+            match self.spec.arrival {
+                Arrival::Uniform => {
+                    for s in 0..open.len() {
+                        let r = (rate as f64 * self.weights[s]).round() as u64;
+                        if r == 0 {
+                            continue;
+                        }
+                        // Record k arrives at origin + floor(k * 1e12 / r) us; the first
+                        // k arriving at or after `b` is ceil((b - origin) * r / 1e12).
+                        let span = u128::from(b.0 - self.origin.0);
+                        let k_hi = (span * u128::from(r)).div_ceil(1_000_000_000_000u128) as u64;
+                        let k_lo = self.k_next[s];
+                        if k_hi <= k_lo {
+                            continue;
+                        }
+                        self.k_next[s] = k_hi;
+                        out.push(self.offer(producer, open[s].0, k_hi - k_lo, self.origin.0, k_lo, 1_000_000_000_000, r, data_bytes, ctx));
+                    }
+                }
+                Arrival::Poisson => {
+                    let len_us = b.0 - a.0;
+                    let lambda = rate as f64 / 1e6 * (len_us as f64 / US_PER_S as f64);
+                    let mut remaining = Poisson::new(lambda).map(|d| d.sample(&mut self.traffic_rng) as u64).unwrap_or(0);
+                    let mut weight_left = 1.0f64;
+                    for s in 0..open.len() {
+                        if remaining == 0 {
+                            break;
+                        }
+                        let w = self.weights[s];
+                        let n = if s + 1 == open.len() || weight_left <= w {
+                            remaining
+                        } else {
+                            let p = (w / weight_left).clamp(0.0, 1.0);
+                            Binomial::new(remaining, p).map(|d| d.sample(&mut self.routing_rng)).unwrap_or(0)
+                        };
+                        weight_left -= w;
+                        remaining -= n;
+                        if n > 0 {
+                            out.push(self.offer(producer, open[s].0, n, a.0, 0, len_us, n, data_bytes, ctx));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn offer(
+        &self,
+        producer: u16,
+        shard: usize,
+        count: u64,
+        t_base: u64,
+        k0: u64,
+        step_num: u64,
+        step_den: u64,
+        data_bytes: u64,
+        ctx: &EventContext,
+    ) -> Offer {
+        Offer {
+            shard,
+            run: Run {
+                first: 0,
+                count,
+                t_base,
+                k0,
+                step_num,
+                step_den,
+                data_bytes: data_bytes as u32,
+                key_json_len: self.key_json_len,
+                entry_bytes: ctx.entry_bytes(data_bytes, u64::from(self.key_json_len)) as u32,
+                tag: RunTag { producer, scripted: u32::MAX, poison: None },
+                hits: 0,
+            },
+            write_bytes: data_bytes + u64::from(self.key_json_len),
+        }
+    }
+}

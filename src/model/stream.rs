@@ -1,0 +1,389 @@
+//! The stream: shards, their hash ranges, and each shard's record log.
+//!
+//! A shard's log is a deque of *runs* (design.md §3): a run is a block of consecutive
+//! sequence indexes whose records share everything but their arrival time, and whose
+//! arrivals follow one exact integer formula. A run is never one object per record; a
+//! steady producer extends the same run tick after tick, so a backlog costs memory in
+//! proportion to its rate changes, not to its records.
+//!
+//! Invariants: runs are contiguous in sequence index (`runs[k+1].first ==
+//! runs[k].end()`), none is empty, and the front of the deque is the oldest untrimmed
+//! record. "Readable by time t" and "trimmed by time t" are always *prefixes* of the log
+//! (the records up to the first one that arrives later than t), so a reader never skips a
+//! record even where two producers' runs interleave in time.
+
+use std::collections::VecDeque;
+
+use crate::time::SimTime;
+
+/// The index of a record within its shard (0 for the shard's first record).
+pub type SeqIndex = u64;
+
+/// Where a run's records came from, and what marks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunTag {
+    /// Index of the producer in the scenario.
+    pub producer: u16,
+    /// For a scripted producer, the index of the scripted record; otherwise `u32::MAX`.
+    pub scripted: u32,
+    /// Index of the function behaviour that poisons these records, if any.
+    pub poison: Option<u16>,
+}
+
+/// Consecutive records with the same size, key length and origin.
+///
+/// The j-th record of the run (0-based) arrives at
+/// `t_base + floor((k0 + j) * step_num / step_den)` microseconds: `k0` is the record's
+/// place in the producer's own arithmetic progression, which lets a run grow tick after
+/// tick and lets cuts fall at any index without rounding drift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub first: SeqIndex,
+    pub count: u64,
+    pub t_base: u64,
+    pub k0: u64,
+    pub step_num: u64,
+    pub step_den: u64,
+    /// Data bytes of each record (before base64).
+    pub data_bytes: u32,
+    /// Length of the partition key as written in the event JSON (escaped, unquoted).
+    pub key_json_len: u16,
+    /// Bytes each record takes in the event JSON (R-BATCH-2), precomputed.
+    pub entry_bytes: u32,
+    pub tag: RunTag,
+    /// For a poison record (always a run of one): invocations whose event held it,
+    /// which `times: N` counts.
+    pub hits: u32,
+}
+
+impl Run {
+    pub fn end(&self) -> SeqIndex {
+        self.first + self.count
+    }
+
+    /// Arrival of the record at sequence index `i` (which must be in the run).
+    pub fn arrival(&self, i: SeqIndex) -> SimTime {
+        debug_assert!(i >= self.first && i < self.end());
+        let k = u128::from(self.k0 + (i - self.first));
+        let off = k * u128::from(self.step_num) / u128::from(self.step_den);
+        SimTime(self.t_base + off as u64)
+    }
+
+    /// How many of the run's records, from its start, arrive at or before `t`.
+    pub fn count_arrived_by(&self, t: SimTime) -> u64 {
+        if t.0 < self.t_base {
+            return 0;
+        }
+        if self.step_num == 0 {
+            return self.count;
+        }
+        // Record j has arrived iff (k0 + j) * num / den <= t - t_base, i.e.
+        // (k0 + j) * num < (t - t_base + 1) * den.
+        let limit = u128::from(t.0 - self.t_base + 1) * u128::from(self.step_den);
+        let k_end = limit.div_ceil(u128::from(self.step_num)); // first k that has not arrived
+        let arrived = k_end.saturating_sub(u128::from(self.k0));
+        arrived.min(u128::from(self.count)) as u64
+    }
+
+    /// Drops `n` records from the front of the run.
+    pub fn cut_front(&mut self, n: u64) {
+        debug_assert!(n <= self.count);
+        self.first += n;
+        self.k0 += n;
+        self.count -= n;
+    }
+
+    /// Whether `next` continues this run exactly (same formula, contiguous).
+    fn continues_with(&self, next: &Run) -> bool {
+        self.t_base == next.t_base
+            && self.step_num == next.step_num
+            && self.step_den == next.step_den
+            && self.k0 + self.count == next.k0
+            && self.end() == next.first
+            && self.data_bytes == next.data_bytes
+            && self.key_json_len == next.key_json_len
+            && self.tag == next.tag
+            && self.tag.poison.is_none()
+            && self.step_num != 0
+    }
+}
+
+/// One shard's records, as runs, from its oldest untrimmed record to its newest.
+#[derive(Clone, Debug, Default)]
+pub struct ShardLog {
+    runs: VecDeque<Run>,
+    /// Sequence index the next written record gets.
+    next: SeqIndex,
+    /// Sequence index of the oldest untrimmed record (== `next` when the log is empty).
+    head: SeqIndex,
+}
+
+impl ShardLog {
+    pub fn next_index(&self) -> SeqIndex {
+        self.next
+    }
+
+    pub fn head(&self) -> SeqIndex {
+        self.head
+    }
+
+    pub fn runs(&self) -> &VecDeque<Run> {
+        &self.runs
+    }
+
+    /// Appends `run` (its `first` is set here), merging it into the last run when it
+    /// continues it exactly. Returns the first sequence index given to it.
+    pub fn append(&mut self, mut run: Run) -> SeqIndex {
+        debug_assert!(run.count > 0);
+        run.first = self.next;
+        self.next += run.count;
+        if let Some(last) = self.runs.back_mut() {
+            if last.continues_with(&run) {
+                last.count += run.count;
+                return run.first;
+            }
+        }
+        self.runs.push_back(run);
+        run.first
+    }
+
+    /// Position in `runs` of the run holding index `i`, if `i` is untrimmed and written.
+    pub fn run_index_of(&self, i: SeqIndex) -> Option<usize> {
+        if i < self.head || i >= self.next {
+            return None;
+        }
+        let pos = self.runs.partition_point(|r| r.end() <= i);
+        Some(pos)
+    }
+
+    pub fn run_of(&self, i: SeqIndex) -> Option<&Run> {
+        self.run_index_of(i).map(|p| &self.runs[p])
+    }
+
+    pub fn run_of_mut(&mut self, i: SeqIndex) -> Option<&mut Run> {
+        self.run_index_of(i).map(|p| &mut self.runs[p])
+    }
+
+    /// Arrival time of the record at `i`, if it is in the log.
+    pub fn arrival(&self, i: SeqIndex) -> Option<SimTime> {
+        self.run_of(i).map(|r| r.arrival(i))
+    }
+
+    /// The end of the prefix starting at `from` whose records arrived at or before `t`:
+    /// every index in `[from, end)` has arrived, and `end` has not (or is `next`).
+    pub fn arrived_prefix_end(&self, from: SeqIndex, t: SimTime) -> SeqIndex {
+        let from = from.max(self.head);
+        let Some(mut pos) = self.run_index_of(from) else { return from.min(self.next) };
+        let mut at = from;
+        while pos < self.runs.len() {
+            let run = &self.runs[pos];
+            let skip = at - run.first;
+            let arrived = run.count_arrived_by(t);
+            if arrived <= skip {
+                return at;
+            }
+            if arrived < run.count {
+                return run.first + arrived;
+            }
+            at = run.end();
+            pos += 1;
+        }
+        at
+    }
+
+    /// Drops every record below `upto` (a prefix). Returns how many were dropped.
+    pub fn trim_to(&mut self, upto: SeqIndex) -> u64 {
+        let upto = upto.min(self.next);
+        if upto <= self.head {
+            return 0;
+        }
+        let dropped = upto - self.head;
+        while let Some(front) = self.runs.front_mut() {
+            if front.end() <= upto {
+                self.runs.pop_front();
+            } else {
+                if front.first < upto {
+                    front.cut_front(upto - front.first);
+                }
+                break;
+            }
+        }
+        self.head = upto;
+        dropped
+    }
+
+    /// Splits runs so that index `i` starts a run of its own (no-op at a run boundary).
+    pub fn split_at(&mut self, i: SeqIndex) {
+        let Some(pos) = self.run_index_of(i) else { return };
+        let run = self.runs[pos];
+        if run.first == i {
+            return;
+        }
+        let mut tail = run;
+        tail.cut_front(i - run.first);
+        self.runs[pos].count = i - run.first;
+        self.runs.insert(pos + 1, tail);
+    }
+
+    /// Marks the single record at `i` with a poison behaviour, isolating it in its own run.
+    pub fn poison_record(&mut self, i: SeqIndex, behaviour: u16) {
+        self.split_at(i);
+        self.split_at(i + 1);
+        if let Some(pos) = self.run_index_of(i) {
+            self.runs[pos].tag.poison = Some(behaviour);
+        }
+    }
+
+    /// Calls `f(run_slice_first, run_slice_end, run)` for each run overlapping `[a, b)`.
+    pub fn for_each_in(&self, a: SeqIndex, b: SeqIndex, mut f: impl FnMut(SeqIndex, SeqIndex, &Run)) {
+        let Some(mut pos) = self.run_index_of(a) else { return };
+        while pos < self.runs.len() {
+            let run = &self.runs[pos];
+            if run.first >= b {
+                break;
+            }
+            f(run.first.max(a), run.end().min(b), run);
+            pos += 1;
+        }
+    }
+}
+
+/// A 128-bit hash key range, inclusive at both ends, as in the Kinesis API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashRange {
+    pub start: u128,
+    pub end: u128,
+}
+
+impl HashRange {
+    pub fn contains(&self, h: u128) -> bool {
+        self.start <= h && h <= self.end
+    }
+
+    /// `n` even ranges covering the whole key space, as CreateStream makes them:
+    /// shard k starts at k * floor(2^128 / n).
+    pub fn even(n: u32) -> Vec<HashRange> {
+        let n = u128::from(n.max(1));
+        // floor(2^128 / n) without overflowing: 2^128 = u128::MAX + 1.
+        let width = u128::MAX / n + u128::from(u128::MAX % n + 1 == n);
+        (0..n)
+            .map(|k| HashRange {
+                start: k * width,
+                end: if k + 1 == n { u128::MAX } else { (k + 1) * width - 1 },
+            })
+            .collect()
+    }
+}
+
+/// MD5 of the partition key as a 128-bit big-endian integer (R-STREAM-1).
+pub fn hash_key(partition_key: &str) -> u128 {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(partition_key.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest);
+    u128::from_be_bytes(bytes)
+}
+
+/// The shard id string of shard number `n` (`shardId-000000000003`).
+pub fn shard_id(n: u32) -> String {
+    format!("shardId-{n:012}")
+}
+
+/// Length of every sequence number string kinesim writes.
+pub const SEQUENCE_NUMBER_LEN: usize = 56;
+
+/// The canonical decimal sequence number of record `i` of shard number `shard` (R-STREAM-2).
+///
+/// 56 digits like AWS's: a fixed `4960` prefix (no leading zero), the shard number, then
+/// the index. Unique in the stream (the shard number is part of it) and increasing within
+/// a shard; a fixed length keeps every record's event size exact and cheap to compute.
+pub fn sequence_number(shard: u32, i: SeqIndex) -> String {
+    format!("4960{shard:012}{i:040}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(count: u64, t_base: u64, step_num: u64, step_den: u64) -> Run {
+        Run {
+            first: 0,
+            count,
+            t_base,
+            k0: 0,
+            step_num,
+            step_den,
+            data_bytes: 10,
+            key_json_len: 3,
+            entry_bytes: 100,
+            tag: RunTag { producer: 0, scripted: u32::MAX, poison: None },
+            hits: 0,
+        }
+    }
+
+    #[test]
+    fn r_stream_2_sequence_numbers_are_canonical_and_ordered() {
+        let a = sequence_number(0, 5);
+        let b = sequence_number(0, 6);
+        let c = sequence_number(1, 0);
+        assert_eq!(a.len(), SEQUENCE_NUMBER_LEN);
+        assert!(!a.starts_with('0'));
+        assert!(a < b, "increasing within a shard");
+        assert_ne!(a, c);
+        assert_eq!(shard_id(3), "shardId-000000000003");
+    }
+
+    #[test]
+    fn r_stream_1_hash_is_md5_big_endian() {
+        // MD5("") = d41d8cd98f00b204e9800998ecf8427e
+        assert_eq!(hash_key(""), 0xd41d8cd98f00b204e9800998ecf8427e);
+        let ranges = HashRange::even(4);
+        assert_eq!(ranges[0].start, 0);
+        assert_eq!(ranges[1].start, 1u128 << 126, "AWS's even split");
+        assert_eq!(ranges[3].end, u128::MAX);
+        for w in ranges.windows(2) {
+            assert_eq!(w[0].end + 1, w[1].start, "contiguous");
+        }
+    }
+
+    #[test]
+    fn run_arrivals_follow_the_exact_progression() {
+        // 3 records per second: 0, 333333, 666666 us.
+        let r = run(6, 0, 1_000_000, 3);
+        assert_eq!(r.arrival(0), SimTime(0));
+        assert_eq!(r.arrival(1), SimTime(333_333));
+        assert_eq!(r.arrival(3), SimTime(1_000_000));
+        assert_eq!(r.count_arrived_by(SimTime(333_332)), 1);
+        assert_eq!(r.count_arrived_by(SimTime(333_333)), 2);
+        assert_eq!(r.count_arrived_by(SimTime(10_000_000)), 6);
+    }
+
+    #[test]
+    fn a_steady_producer_grows_one_run() {
+        let mut log = ShardLog::default();
+        let mut first = run(3, 0, 1_000_000, 3);
+        log.append(first);
+        first.k0 = 3;
+        log.append(first);
+        assert_eq!(log.runs().len(), 1);
+        assert_eq!(log.next_index(), 6);
+        assert_eq!(log.arrival(4), Some(SimTime(1_333_333)));
+    }
+
+    #[test]
+    fn trims_and_splits_fall_at_exact_indexes() {
+        let mut log = ShardLog::default();
+        log.append(run(10, 0, 1_000_000, 10)); // one record each 100 ms
+        assert_eq!(log.arrived_prefix_end(0, SimTime(250_000)), 3);
+        log.poison_record(4, 0);
+        assert_eq!(log.runs().len(), 3);
+        assert_eq!(log.run_of(4).unwrap().tag.poison, Some(0));
+        assert_eq!(log.run_of(5).unwrap().tag.poison, None);
+        assert_eq!(log.arrival(7), Some(SimTime(700_000)));
+        assert_eq!(log.trim_to(5), 5);
+        assert_eq!(log.head(), 5);
+        assert_eq!(log.arrival(4), None);
+        assert_eq!(log.arrival(5), Some(SimTime(500_000)));
+        assert_eq!(log.arrived_prefix_end(0, SimTime(650_000)), 7);
+    }
+}

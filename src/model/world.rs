@@ -1,0 +1,395 @@
+//! The world of one run: the stream's shards, the producers, the mapping's lanes and the
+//! function, driven by the engine's events.
+//!
+//! The world owns all model state; the engine owns time and the queue. `step` handles
+//! one event, `run` handles them all up to the scenario's end, then `finish` settles the
+//! fates of what is left (pending) and closes the trace.
+
+use std::io::Write;
+
+use rand::RngExt;
+
+use crate::engine::{Engine, LimitHit};
+use crate::model::event::Event;
+use crate::model::function::FunctionModel;
+use crate::model::mapping::Lane;
+use crate::model::payload::EventContext;
+use crate::model::producer::{Offer, Traffic};
+use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
+use crate::observe::metrics::ShardMetrics;
+use crate::observe::trace::Trace;
+use crate::rng::{Concern, substream};
+use crate::scenario::{Behaviour, PoisonTarget, Scenario, StartingPosition};
+use crate::time::{SimDuration, SimTime, US_PER_S};
+
+/// Write limit of one shard per whole second (R-STREAM-3).
+pub const WRITE_LIMIT_RECORDS: u64 = 1_000;
+pub const WRITE_LIMIT_BYTES: u64 = 1 << 20;
+/// Bytes of one PUT payload unit (R-COST-1).
+pub const PUT_UNIT_BYTES: u64 = 25 * 1024;
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Limit(#[from] LimitHit),
+    #[error("writing the trace failed: {0}")]
+    Trace(#[from] std::io::Error),
+}
+
+/// One shard of the stream, with the mapping's view of it.
+pub struct Shard {
+    pub number: u32,
+    pub id: String,
+    pub range: HashRange,
+    pub parents: Vec<u32>,
+    pub opened_at: SimTime,
+    pub closed_at: Option<SimTime>,
+    pub log: ShardLog,
+    /// The mapping's lane (ParallelizationFactor 1: one lane per shard).
+    pub lane: Lane,
+    /// Next record the mapping's GetRecords reads.
+    pub read_pos: SeqIndex,
+    pub poll: PollState,
+    pub metrics: ShardMetrics,
+}
+
+/// The mapping's polling of one shard (R-POLL-1, R-STREAM-5's 5 calls per second).
+#[derive(Clone, Debug, Default)]
+pub struct PollState {
+    /// Offset of the shard's once-a-second polls in [0, 1 s).
+    pub phase: SimDuration,
+    /// Times of the last five GetRecords calls, oldest first.
+    pub recent: [Option<SimTime>; 5],
+    /// The last call hit the 10,000-record or 10 MiB cap: the shard is behind.
+    pub behind: bool,
+    /// A catch-up poll is scheduled.
+    pub extra_pending: bool,
+}
+
+impl PollState {
+    /// Whether a call now stays within 5 calls in any second.
+    pub fn may_call(&self, now: SimTime) -> bool {
+        match self.recent[0] {
+            Some(oldest) => now.saturating_since(oldest) >= SimDuration::from_secs(1),
+            None => true,
+        }
+    }
+
+    /// Earliest time a call is allowed.
+    pub fn next_allowed(&self) -> SimTime {
+        self.recent[0].map(|t| t + SimDuration::from_secs(1)).unwrap_or(SimTime::ZERO)
+    }
+
+    pub fn record_call(&mut self, now: SimTime) {
+        self.recent.rotate_left(1);
+        self.recent[4] = Some(now);
+    }
+}
+
+/// A poison record still to be placed: the first record written at or after `at`.
+#[derive(Clone, Copy, Debug)]
+struct PendingPoison {
+    behaviour: u16,
+    shard: Option<u32>,
+    at: SimTime,
+}
+
+pub struct World {
+    pub(crate) scenario: Scenario,
+    pub(crate) engine: Engine<Event>,
+    pub(crate) shards: Vec<Shard>,
+    pub(crate) traffic: Traffic,
+    pub(crate) function: FunctionModel,
+    pub(crate) ctx: EventContext,
+    pub(crate) mapping_enabled: bool,
+    pub(crate) trace: Trace,
+    pub(crate) end: SimTime,
+    open: Vec<(usize, HashRange)>,
+    offers: Vec<Offer>,
+    appended: Vec<(usize, SeqIndex, u64)>,
+    write_budget: Vec<(u64, u64)>,
+    pending_poison: Vec<PendingPoison>,
+    poison_keys: Vec<(String, u16)>,
+    finished: bool,
+}
+
+impl World {
+    /// Builds the world of `scenario` at t = 0, with its first events scheduled.
+    pub fn new(scenario: &Scenario, trace: Option<Box<dyn Write>>) -> Self {
+        let s = scenario;
+        let ranges = HashRange::even(s.stream.shards);
+        let mut phases = substream(s.seed, Concern::PollPhase);
+        let shards: Vec<Shard> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Shard {
+                number: i as u32,
+                id: shard_id(i as u32),
+                range: *r,
+                parents: vec![],
+                opened_at: SimTime::ZERO,
+                closed_at: None,
+                log: ShardLog::default(),
+                lane: Lane::default(),
+                read_pos: 0,
+                poll: PollState {
+                    phase: SimDuration(phases.random_range(0..US_PER_S)),
+                    ..PollState::default()
+                },
+                metrics: ShardMetrics::default(),
+            })
+            .collect();
+        let open: Vec<(usize, HashRange)> = shards.iter().enumerate().map(|(i, sh)| (i, sh.range)).collect();
+        let ctx = EventContext::new(&s.stream.name, s.mapping.event_source_arn.as_deref(), &s.function.name);
+        let mut pending_poison = vec![];
+        let mut poison_keys = vec![];
+        for (i, b) in s.function.behaviours.iter().enumerate() {
+            if let Behaviour::Poison { target, .. } = b {
+                match target {
+                    PoisonTarget::FirstAt { shard, at } => {
+                        pending_poison.push(PendingPoison { behaviour: i as u16, shard: *shard, at: *at })
+                    }
+                    PoisonTarget::PartitionKey(k) => poison_keys.push((k.clone(), i as u16)),
+                }
+            }
+        }
+        let end = SimTime::ZERO + s.duration;
+        let mut engine = Engine::new(s.simulation.max_events);
+        engine.schedule(SimTime::ZERO, Event::WriteTick);
+        if s.mapping.enabled {
+            engine.schedule(SimTime::ZERO + s.simulation.mapping_start_delay, Event::MappingEnabled);
+        }
+        for (i, sh) in shards.iter().enumerate() {
+            engine.schedule(SimTime::ZERO + sh.poll.phase, Event::Poll { shard: i as u32, tick: true });
+        }
+        if !s.simulation.sample_every.is_zero() {
+            engine.schedule(SimTime::ZERO + s.simulation.sample_every, Event::Sample);
+        }
+        World {
+            traffic: Traffic::new(s.seed, &s.producers, &open),
+            function: FunctionModel::new(&s.function, s.seed),
+            scenario: s.clone(),
+            engine,
+            shards,
+            ctx,
+            mapping_enabled: false,
+            trace: Trace::new(trace),
+            end,
+            open,
+            offers: vec![],
+            appended: vec![],
+            write_budget: vec![],
+            pending_poison,
+            poison_keys,
+            finished: false,
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    pub fn shards(&self) -> &[Shard] {
+        &self.shards
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn events(&self) -> u64 {
+        self.engine.events()
+    }
+
+    pub fn max_concurrency(&self) -> u32 {
+        self.function.max_concurrency
+    }
+
+    /// Handles the next event due by the end of the run; `Ok(None)` when there is none.
+    pub fn step(&mut self) -> Result<Option<Event>, RunError> {
+        let Some(ev) = self.engine.pop_until(self.end)? else { return Ok(None) };
+        self.handle(ev);
+        Ok(Some(ev))
+    }
+
+    /// Runs to the end of the scenario and settles the fates (see `finish`).
+    pub fn run(&mut self) -> Result<(), RunError> {
+        while self.step()?.is_some() {}
+        self.finish()
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::WriteTick => self.write_tick(),
+            Event::Poll { shard, tick } => self.poll(shard as usize, tick),
+            Event::LaneTimer { lane, generation } => self.lane_timer(lane.shard as usize, generation),
+            Event::MappingEnabled => self.enable_mapping(),
+            Event::Sample => self.sample(),
+        }
+    }
+
+    /// Producers write the second starting now; the write limit decides what is
+    /// accepted (R-STREAM-3); poison records are marked as they are written.
+    fn write_tick(&mut self) {
+        let t = self.now();
+        let t_end = (t + SimDuration::from_secs(1)).min(self.end);
+        if t_end < self.end {
+            self.engine.schedule(t_end, Event::WriteTick);
+        }
+        let mut offers = std::mem::take(&mut self.offers);
+        offers.clear();
+        self.traffic.offers(t, t_end, &self.open, &self.ctx, self.scenario.stream.max_record_size, &mut offers);
+        self.write_budget.clear();
+        self.write_budget.resize(self.shards.len(), (WRITE_LIMIT_RECORDS, WRITE_LIMIT_BYTES));
+        self.appended.clear();
+        for offer in &offers {
+            let (recs_left, bytes_left) = &mut self.write_budget[offer.shard];
+            let by_bytes = bytes_left.checked_div(offer.write_bytes).unwrap_or(u64::MAX);
+            let accept = offer.run.count.min(*recs_left).min(by_bytes);
+            *recs_left -= accept;
+            *bytes_left -= accept * offer.write_bytes;
+            let rejected = offer.run.count - accept;
+            let shard = &mut self.shards[offer.shard];
+            if rejected > 0 {
+                shard.metrics.records.rejected += rejected;
+                self.trace.line(t, "reject", serde_json::json!({"shard": shard.id, "records": rejected}));
+            }
+            if accept == 0 {
+                continue;
+            }
+            let mut run = offer.run;
+            run.count = accept;
+            let poison_key = if run.tag.scripted != u32::MAX {
+                self.traffic
+                    .scripted(run.tag.producer, run.tag.scripted)
+                    .and_then(|r| self.poison_keys.iter().find(|(k, _)| *k == r.partition_key))
+                    .map(|(_, b)| *b)
+            } else {
+                None
+            };
+            let first = if let Some(b) = poison_key {
+                // Poison records are runs of one, so each counts its own deliveries.
+                run.tag.poison = Some(b);
+                let mut single = run;
+                single.count = 1;
+                let first = shard.log.append(single);
+                for _ in 1..accept {
+                    shard.log.append(single);
+                }
+                first
+            } else {
+                shard.log.append(run)
+            };
+            shard.metrics.records.written += accept;
+            shard.metrics.put_units += accept * offer.write_bytes.div_ceil(PUT_UNIT_BYTES).max(1);
+            self.appended.push((offer.shard, first, accept));
+        }
+        self.offers = offers;
+        self.place_poison(t_end);
+    }
+
+    /// Marks the first record written at or after each pending poison's time, once a
+    /// tick has written past that time.
+    fn place_poison(&mut self, t_end: SimTime) {
+        let mut k = 0;
+        while k < self.pending_poison.len() {
+            let p = self.pending_poison[k];
+            if p.at >= t_end {
+                k += 1;
+                continue;
+            }
+            let mut best: Option<(SimTime, u32, usize, SeqIndex)> = None;
+            for &(s, first, count) in &self.appended {
+                let shard = &self.shards[s];
+                if p.shard.is_some_and(|n| n != shard.number) {
+                    continue;
+                }
+                let idx = if p.at == SimTime::ZERO {
+                    first
+                } else {
+                    shard.log.arrived_prefix_end(first, SimTime(p.at.0 - 1))
+                };
+                if idx >= first + count {
+                    continue;
+                }
+                let Some(arr) = shard.log.arrival(idx) else { continue };
+                let cand = (arr, shard.number, s, idx);
+                if best.is_none_or(|b| (cand.0, cand.1) < (b.0, b.1)) {
+                    best = Some(cand);
+                }
+            }
+            if let Some((_, _, s, idx)) = best {
+                self.shards[s].log.poison_record(idx, p.behaviour);
+                self.pending_poison.swap_remove(k);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    /// The mapping becomes Enabled: LATEST and AT_TIMESTAMP skip what came before (R-POLL-2).
+    fn enable_mapping(&mut self) {
+        let now = self.now();
+        self.mapping_enabled = true;
+        self.trace.line(now, "action", serde_json::json!({"what": "mapping enabled"}));
+        let cutoff = match self.scenario.mapping.starting_position {
+            StartingPosition::TrimHorizon => return,
+            StartingPosition::Latest => now,
+            StartingPosition::AtTimestamp(ts) => ts,
+        };
+        for shard in &mut self.shards {
+            let from = shard.lane.checkpoint.max(shard.log.head());
+            let idx = if cutoff == SimTime::ZERO { from } else { shard.log.arrived_prefix_end(from, SimTime(cutoff.0 - 1)) };
+            if idx > shard.lane.checkpoint {
+                shard.metrics.records.skipped += idx - shard.lane.checkpoint;
+                shard.lane.checkpoint = idx;
+                shard.read_pos = shard.read_pos.max(idx);
+                shard.log.trim_to(idx);
+            }
+        }
+    }
+
+    /// Samples each shard's checkpoint lag (R-METRIC-1).
+    fn sample(&mut self) {
+        let now = self.now();
+        let next = now + self.scenario.simulation.sample_every;
+        if next < self.end {
+            self.engine.schedule(next, Event::Sample);
+        }
+        for s in 0..self.shards.len() {
+            self.trim(s);
+            let shard = &mut self.shards[s];
+            let lag = shard
+                .log
+                .arrival(shard.lane.checkpoint)
+                .filter(|&a| a <= now)
+                .map(|a| now.saturating_since(a).as_millis())
+                .unwrap_or(0);
+            shard.metrics.checkpoint_lag.record(lag);
+        }
+    }
+
+    /// Settles the run at its end: retention trims what it must, and every record not
+    /// yet passed by its checkpoint is `pending` (I-1).
+    pub fn finish(&mut self) -> Result<(), RunError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        self.engine.advance_to(self.end);
+        let end = self.end;
+        for s in 0..self.shards.len() {
+            self.trim(s);
+            let shard = &mut self.shards[s];
+            if let Some(since) = shard.lane.blocked_since.take() {
+                shard.metrics.blocked_us += end.saturating_since(since).0;
+            }
+            let r = &mut shard.metrics.records;
+            r.pending = shard.log.next_index() - shard.lane.checkpoint;
+            r.lost = r.discarded + r.expired;
+        }
+        self.trace.finish()?;
+        Ok(())
+    }
+}

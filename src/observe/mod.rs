@@ -1,0 +1,4 @@
+//! What a run observes: counters, histograms, the trace.
+
+pub mod metrics;
+pub mod trace;
