@@ -1,9 +1,37 @@
 //! kinesim: a deterministic discrete-event simulator of Kinesis Data Streams feeding
 //! AWS Lambda through an event source mapping.
+//!
+//! A run goes: scenario file → [`scenario::load`] (parse, validate) → [`World`] (the
+//! model, driven by the [`engine`]) → [`report::Summary`] (design.md §6.1), which every
+//! output format is written from. The rules the model follows are the numbered rules of
+//! `spec/esm-rules.md`, cited where they live.
+//!
+//! ```no_run
+//! let loaded = kinesim::scenario::load("poison-pill").unwrap();
+//! let summary = kinesim::simulate(&loaded.base, None, None).unwrap();
+//! assert!(summary.records.expired > 0);
+//! ```
 
-pub mod scenario;
-pub mod time;
+pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod observe;
+pub mod report;
 pub mod rng;
+pub mod scenario;
+pub mod time;
+
+pub use model::{RunError, World};
+pub use report::Summary;
+
+/// Runs `scenario` to its end and returns its summary. `variant` only labels the
+/// summary; `trace` receives the JSON-lines trace (design.md §6.2) if given.
+pub fn simulate(
+    scenario: &scenario::Scenario,
+    variant: Option<&str>,
+    trace: Option<Box<dyn std::io::Write>>,
+) -> Result<Summary, RunError> {
+    let mut world = World::new(scenario, trace);
+    world.run()?;
+    Ok(Summary::of(&world, variant))
+}

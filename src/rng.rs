@@ -47,14 +47,18 @@ mod tests {
 
     #[test]
     fn same_seed_and_concern_give_the_same_draws() {
-        let a: Vec<u64> = (0..4).map({
-            let mut r = substream(7, Concern::Traffic(0));
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut r = substream(7, Concern::Traffic(0));
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = substream(7, Concern::Traffic(0));
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = substream(7, Concern::Traffic(0));
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
     }
 

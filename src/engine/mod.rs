@@ -60,7 +60,13 @@ pub enum LimitHit {
 
 impl<E> Engine<E> {
     pub fn new(max_events: u64) -> Self {
-        Engine { now: SimTime::ZERO, seq: 0, queue: BinaryHeap::new(), events: 0, max_events }
+        Engine {
+            now: SimTime::ZERO,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            events: 0,
+            max_events,
+        }
     }
 
     /// The current simulated time: the time of the event being handled.
@@ -82,7 +88,11 @@ impl<E> Engine<E> {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let at = at.max(self.now);
         self.seq += 1;
-        self.queue.push(Entry { at, seq: self.seq, event });
+        self.queue.push(Entry {
+            at,
+            seq: self.seq,
+            event,
+        });
     }
 
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
@@ -102,7 +112,10 @@ impl<E> Engine<E> {
             _ => return Ok(None),
         }
         if self.events >= self.max_events {
-            return Err(LimitHit::MaxEvents { max_events: self.max_events, at: self.now });
+            return Err(LimitHit::MaxEvents {
+                max_events: self.max_events,
+                at: self.now,
+            });
         }
         let entry = self.queue.pop().expect("peeked");
         self.now = entry.at;
@@ -133,7 +146,10 @@ mod tests {
         while let Some(ev) = e.pop_until(SimTime::MAX).unwrap() {
             got.push((e.now().as_millis(), ev));
         }
-        assert_eq!(got, vec![(1000, "a"), (1000, "b"), (1000, "c"), (2000, "late")]);
+        assert_eq!(
+            got,
+            vec![(1000, "a"), (1000, "b"), (1000, "c"), (2000, "late")]
+        );
     }
 
     #[test]
@@ -154,6 +170,9 @@ mod tests {
         for _ in 0..3 {
             assert!(e.pop_until(SimTime::MAX).unwrap().is_some());
         }
-        assert!(matches!(e.pop_until(SimTime::MAX), Err(LimitHit::MaxEvents { max_events: 3, .. })));
+        assert!(matches!(
+            e.pop_until(SimTime::MAX),
+            Err(LimitHit::MaxEvents { max_events: 3, .. })
+        ));
     }
 }

@@ -90,7 +90,9 @@ pub struct FunctionModel {
 impl FunctionModel {
     pub fn new(spec: &FunctionSpec, seed: u64) -> Self {
         // R-CONC-1: the reserved concurrency if set, else the account's unreserved pool.
-        let limit = spec.reserved_concurrency.unwrap_or(spec.account_concurrency);
+        let limit = spec
+            .reserved_concurrency
+            .unwrap_or(spec.account_concurrency);
         FunctionModel {
             spec: spec.clone(),
             limit,
@@ -125,7 +127,11 @@ impl FunctionModel {
         }
         self.in_use += 1;
         self.max_concurrency = self.max_concurrency.max(self.in_use);
-        if self.idle.pop_back().is_some() { Start::Warm } else { Start::Cold }
+        if self.idle.pop_back().is_some() {
+            Start::Warm
+        } else {
+            Start::Cold
+        }
     }
 
     /// Returns an environment to the idle pool.
@@ -137,12 +143,21 @@ impl FunctionModel {
 
     /// Decides what the invocation starting at `now` does with `batch` (R-ERR-1).
     /// `reads_item_failures`: FunctionResponseTypes has ReportBatchItemFailures.
-    pub fn invoke(&mut self, now: SimTime, batch: &BatchFacts, reads_item_failures: bool) -> Invocation {
+    pub fn invoke(
+        &mut self,
+        now: SimTime,
+        batch: &BatchFacts,
+        reads_item_failures: bool,
+    ) -> Invocation {
         let timeout = self.spec.timeout;
         let full = self.handler_time(now, batch.records, batch.data_bytes);
         let fail_whole = |outcome| Invocation {
             outcome,
-            handler: if outcome == Outcome::Timeout { timeout } else { full.min(timeout) },
+            handler: if outcome == Outcome::Timeout {
+                timeout
+            } else {
+                full.min(timeout)
+            },
             processed: 0,
             failed_offset: None,
             acknowledged_unprocessed: 0,
@@ -152,19 +167,29 @@ impl FunctionModel {
         for b in &self.spec.behaviours {
             match b {
                 Behaviour::Outage { from, to } if *from <= now && now < *to => {
-                    return fail_whole(if full > timeout { Outcome::Timeout } else { Outcome::Error });
+                    return fail_whole(if full > timeout {
+                        Outcome::Timeout
+                    } else {
+                        Outcome::Error
+                    });
                 }
                 Behaviour::ErrorRate(p) => error_rate = error_rate.max(*p),
                 _ => {}
             }
         }
         if error_rate > 0 && self.failures.random_range(0..PPM_ONE) < error_rate {
-            return fail_whole(if full > timeout { Outcome::Timeout } else { Outcome::Error });
+            return fail_whole(if full > timeout {
+                Outcome::Timeout
+            } else {
+                Outcome::Error
+            });
         }
         // Poison records, in batch order: the first that throws or hangs decides.
         let mut reported = 0;
         for hit in &batch.poisons {
-            let Some(Behaviour::Poison { effect, times, .. }) = self.spec.behaviours.get(hit.behaviour as usize) else {
+            let Some(Behaviour::Poison { effect, times, .. }) =
+                self.spec.behaviours.get(hit.behaviour as usize)
+            else {
                 continue;
             };
             if times.is_some_and(|n| hit.hits > n) {
@@ -213,18 +238,28 @@ impl FunctionModel {
     /// then jitter, then any slowdown in force.
     fn handler_time(&mut self, now: SimTime, records: u64, bytes: u64) -> SimDuration {
         let d = &self.spec.duration;
-        let base = d.base.0 as u128 + d.per_record.0 as u128 * records as u128 + d.per_kib.0 as u128 * bytes as u128 / 1024;
+        let base = d.base.0 as u128
+            + d.per_record.0 as u128 * records as u128
+            + d.per_kib.0 as u128 * bytes as u128 / 1024;
         let mut us = base.min(u64::MAX as u128) as u64;
         if d.jitter > 0 {
             // Uniform in [1 - j, 1 + j], in ppm.
             let j = u64::from(d.jitter.min(PPM_ONE));
-            let f = self.durations.random_range((1_000_000 - j)..=(1_000_000 + j));
+            let f = self
+                .durations
+                .random_range((1_000_000 - j)..=(1_000_000 + j));
             us = (u128::from(us) * u128::from(f) / 1_000_000) as u64;
         }
         for b in &self.spec.behaviours {
-            if let Behaviour::Slowdown { from, to, factor_ppm } = b {
+            if let Behaviour::Slowdown {
+                from,
+                to,
+                factor_ppm,
+            } = b
+            {
                 if *from <= now && now < *to {
-                    us = (u128::from(us) * u128::from(*factor_ppm) / 1_000_000).min(u64::MAX as u128) as u64;
+                    us = (u128::from(us) * u128::from(*factor_ppm) / 1_000_000)
+                        .min(u64::MAX as u128) as u64;
                 }
             }
         }

@@ -114,7 +114,16 @@ impl World {
         let lane = &mut self.shards[s].lane;
         lane.generation = lane.generation.wrapping_add(1);
         let generation = lane.generation;
-        self.engine.schedule(at, Event::LaneTimer { lane: LaneRef { shard: s as u32, lane: 0 }, generation });
+        self.engine.schedule(
+            at,
+            Event::LaneTimer {
+                lane: LaneRef {
+                    shard: s as u32,
+                    lane: 0,
+                },
+                generation,
+            },
+        );
     }
 
     fn cancel_lane_timer(&mut self, s: usize) {
@@ -127,7 +136,13 @@ impl World {
     pub(crate) fn poll(&mut self, s: usize, tick: bool) {
         let now = self.now();
         if tick {
-            self.engine.schedule(now + SimDuration::from_secs(1), Event::Poll { shard: s as u32, tick: true });
+            self.engine.schedule(
+                now + SimDuration::from_secs(1),
+                Event::Poll {
+                    shard: s as u32,
+                    tick: true,
+                },
+            );
         } else {
             self.shards[s].poll.extra_pending = false;
         }
@@ -163,7 +178,9 @@ impl World {
             let room_records = GET_RECORDS_MAX_RECORDS - (end - from);
             let per = u64::from(run.data_bytes).max(1);
             let room_bytes = (GET_RECORDS_MAX_BYTES - bytes) / per;
-            let take = (b - a).min(room_records).min(room_bytes.max(u64::from(end == from)));
+            let take = (b - a)
+                .min(room_records)
+                .min(room_bytes.max(u64::from(end == from)));
             end += take;
             bytes += take * u64::from(run.data_bytes);
             if take < b - a {
@@ -183,7 +200,10 @@ impl World {
         let now = self.now();
         let batch_size = u64::from(self.scenario.mapping.batch_size);
         let shard = &mut self.shards[s];
-        if !shard.poll.behind || shard.poll.extra_pending || shard.read_pos - shard.lane.queue_start() >= batch_size {
+        if !shard.poll.behind
+            || shard.poll.extra_pending
+            || shard.read_pos - shard.lane.queue_start() >= batch_size
+        {
             return;
         }
         if shard.poll.may_call(now) {
@@ -191,7 +211,13 @@ impl World {
         } else {
             shard.poll.extra_pending = true;
             let at = shard.poll.next_allowed().max(now);
-            self.engine.schedule(at, Event::Poll { shard: s as u32, tick: false });
+            self.engine.schedule(
+                at,
+                Event::Poll {
+                    shard: s as u32,
+                    tick: false,
+                },
+            );
         }
     }
 
@@ -272,18 +298,26 @@ impl World {
             shard.metrics.invocations.throttles += 1;
             shard.lane.state = LaneState::Waiting(batch);
             shard.lane.blocked_since.get_or_insert(now);
-            self.trace.line(now, "throttle", json!({"shard": shard.id, "lane": 0}));
+            self.trace
+                .line(now, "throttle", json!({"shard": shard.id, "lane": 0}));
             self.schedule_lane_timer(s, now + backoff(initial, max, batch.throttles));
             return;
         }
         batch.throttles = 0;
         let facts = self.batch_facts(s, batch.first, batch.end);
-        let inv = self.function.invoke(now, &facts, self.scenario.mapping.report_batch_item_failures);
+        let inv = self.function.invoke(
+            now,
+            &facts,
+            self.scenario.mapping.report_batch_item_failures,
+        );
         let shard = &mut self.shards[s];
         let n = batch.len();
         let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(now);
         // R-METRIC-1: iterator age at every send, from the batch's last record.
-        shard.metrics.iterator_age.record(now.saturating_since(last_arrival).as_millis());
+        shard
+            .metrics
+            .iterator_age
+            .record(now.saturating_since(last_arrival).as_millis());
         let m = &mut shard.metrics;
         m.records.deliveries += n;
         if batch.invocations > 0 {
@@ -298,7 +332,11 @@ impl World {
             m.invocations.cold_starts += 1;
         }
         batch.current = Some(inv);
-        let wall = if batch.cold { self.scenario.function.cold_start } else { SimDuration::ZERO } + inv.handler;
+        let wall = if batch.cold {
+            self.scenario.function.cold_start
+        } else {
+            SimDuration::ZERO
+        } + inv.handler;
         if self.trace.enabled() {
             let mut line = json!({
                 "shard": shard.id, "lane": 0, "attempt": batch.invocations,
@@ -320,7 +358,10 @@ impl World {
     /// poison record in it (for `times: N`).
     fn batch_facts(&mut self, s: usize, first: SeqIndex, end: SeqIndex) -> BatchFacts {
         let log = &mut self.shards[s].log;
-        let mut facts = BatchFacts { records: end - first, ..BatchFacts::default() };
+        let mut facts = BatchFacts {
+            records: end - first,
+            ..BatchFacts::default()
+        };
         let mut poisoned = vec![];
         log.for_each_in(first, end, |a, b, run| {
             facts.data_bytes += (b - a) * u64::from(run.data_bytes);
@@ -333,7 +374,12 @@ impl World {
                 r.hits += 1;
                 r.hits
             });
-            facts.poisons.push(PoisonHit { offset: idx - first, bytes_through, behaviour, hits: hits.unwrap_or(1) });
+            facts.poisons.push(PoisonHit {
+                offset: idx - first,
+                bytes_through,
+                behaviour,
+                hits: hits.unwrap_or(1),
+            });
         }
         facts
     }
@@ -353,8 +399,15 @@ impl World {
     fn invocation_ended(&mut self, s: usize, mut batch: Batch) {
         let now = self.now();
         self.function.finish(now);
-        let inv = batch.current.take().expect("an invoking batch has its invocation");
-        let cold = if batch.cold { self.scenario.function.cold_start } else { SimDuration::ZERO };
+        let inv = batch
+            .current
+            .take()
+            .expect("an invoking batch has its invocation");
+        let cold = if batch.cold {
+            self.scenario.function.cold_start
+        } else {
+            SimDuration::ZERO
+        };
         let shard = &mut self.shards[s];
         let m = &mut shard.metrics;
         m.billed_ms += (cold + inv.handler).as_millis_ceil();
@@ -386,7 +439,11 @@ impl World {
                 // R-ERR-2: the whole batch is retried, after the backoff of R-ERR-5.
                 batch.failures += 1;
                 let sim = &self.scenario.simulation;
-                let delay = backoff(sim.retry_backoff_initial, sim.retry_backoff_max, batch.failures);
+                let delay = backoff(
+                    sim.retry_backoff_initial,
+                    sim.retry_backoff_max,
+                    batch.failures,
+                );
                 let lane = &mut self.shards[s].lane;
                 lane.state = LaneState::Waiting(batch);
                 lane.blocked_since.get_or_insert(now);
@@ -399,7 +456,10 @@ impl World {
     fn deliver(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
         let now = self.now();
         let shard = &mut self.shards[s];
-        debug_assert_eq!(first, shard.lane.checkpoint, "I-2: the checkpoint moves in order");
+        debug_assert_eq!(
+            first, shard.lane.checkpoint,
+            "I-2: the checkpoint moves in order"
+        );
         shard.metrics.records.delivered += end - first;
         // R-METRIC-1 latency, write to checkpoint: per run slice, in a few chunks (the
         // arrivals of a slice are evenly spaced, so chunk midpoints are exact enough).
@@ -413,12 +473,8 @@ impl World {
                 let mid = lo + (hi - lo) / 2;
                 latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
             }
-            latency.record_n(now.saturating_since(run.arrival(a)).as_millis(), 0);
+            latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
         });
-        if let Some(a) = shard.log.arrival(first) {
-            let max_ms = now.saturating_since(a).as_millis();
-            latency.record_n(max_ms, 0);
-        }
         shard.lane.checkpoint = end;
         // Records behind the checkpoint are never read again: drop them.
         shard.log.trim_to(end);
@@ -455,7 +511,11 @@ impl World {
         let expired = upto.saturating_sub(shard.lane.checkpoint.max(head));
         if expired > 0 {
             shard.metrics.records.expired += expired;
-            self.trace.line(now, "expire", json!({"shard": shard.id, "records": expired}));
+            self.trace.line(
+                now,
+                "expire",
+                json!({"shard": shard.id, "records": expired}),
+            );
         }
         shard.lane.checkpoint = shard.lane.checkpoint.max(upto);
         shard.read_pos = shard.read_pos.max(upto);

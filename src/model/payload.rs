@@ -29,9 +29,9 @@ impl EventContext {
     pub fn new(stream_name: &str, stream_arn: Option<&str>, function_name: &str) -> Self {
         EventContext {
             region: REGION.to_string(),
-            stream_arn: stream_arn
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream_name}")),
+            stream_arn: stream_arn.map(str::to_string).unwrap_or_else(|| {
+                format!("arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream_name}")
+            }),
             role_arn: format!("arn:aws:iam::{ACCOUNT}:role/{function_name}-role"),
             function_arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"),
         }
@@ -92,7 +92,9 @@ pub fn event_bytes(n: u64, entries_bytes: u64) -> u64 {
 
 /// Length of `s` inside a JSON string (escapes counted), without the quotes.
 pub fn json_string_len(s: &str) -> u64 {
-    serde_json::to_string(s).map(|j| j.len() as u64 - 2).unwrap_or(s.len() as u64)
+    serde_json::to_string(s)
+        .map(|j| j.len() as u64 - 2)
+        .unwrap_or(s.len() as u64)
 }
 
 #[cfg(test)]
@@ -107,10 +109,20 @@ mod tests {
             let b64 = base64_len_string(&data);
             let mut out = String::new();
             ctx.write_entry(&mut out, 3, 42, key, &b64, 1_767_225_600_123);
-            assert_eq!(out.len() as u64, ctx.entry_bytes(data_len, json_string_len(key)), "{out}");
+            assert_eq!(
+                out.len() as u64,
+                ctx.entry_bytes(data_len, json_string_len(key)),
+                "{out}"
+            );
             let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-            assert_eq!(v["eventID"], format!("shardId-000000000003:{}", sequence_number(3, 42)));
-            assert_eq!(v["kinesis"]["approximateArrivalTimestamp"].as_f64(), Some(1767225600.123));
+            assert_eq!(
+                v["eventID"],
+                format!("shardId-000000000003:{}", sequence_number(3, 42))
+            );
+            assert_eq!(
+                v["kinesis"]["approximateArrivalTimestamp"].as_f64(),
+                Some(1767225600.123)
+            );
         }
     }
 

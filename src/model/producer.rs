@@ -17,7 +17,9 @@ use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 use crate::model::payload::{EventContext, json_string_len};
 use crate::model::stream::{HashRange, Run, RunTag, hash_key};
 use crate::rng::{Concern, SimRng, substream};
-use crate::scenario::{Arrival, KeySkew, ProducerKind, ProducerSpec, RateProducer, RecordSize, ScriptedRecord};
+use crate::scenario::{
+    Arrival, KeySkew, ProducerKind, ProducerSpec, RateProducer, RecordSize, ScriptedRecord,
+};
 use crate::time::{SimTime, US_PER_S};
 
 /// Keys whose MD5 is computed one by one; beyond this the rest of the key mass is spread
@@ -46,7 +48,10 @@ struct ProducerState {
 
 enum StateKind {
     Rate(RateState),
-    Scripted { records: Vec<(usize, ScriptedRecord)>, next: usize },
+    Scripted {
+        records: Vec<(usize, ScriptedRecord)>,
+        next: usize,
+    },
 }
 
 struct RateState {
@@ -86,12 +91,17 @@ impl Traffic {
                         StateKind::Rate(st)
                     }
                     ProducerKind::Scripted(records) => {
-                        let mut records: Vec<(usize, ScriptedRecord)> = records.iter().cloned().enumerate().collect();
+                        let mut records: Vec<(usize, ScriptedRecord)> =
+                            records.iter().cloned().enumerate().collect();
                         records.sort_by_key(|(i, r)| (r.at, *i));
                         StateKind::Scripted { records, next: 0 }
                     }
                 };
-                ProducerState { index: i as u16, name: p.name.clone(), kind }
+                ProducerState {
+                    index: i as u16,
+                    name: p.name.clone(),
+                    kind,
+                }
             })
             .collect();
         Traffic { producers }
@@ -109,15 +119,21 @@ impl Traffic {
     ) {
         for p in &mut self.producers {
             match &mut p.kind {
-                StateKind::Rate(st) => st.offers(p.index, t, t_end, open, ctx, max_record_size, out),
+                StateKind::Rate(st) => {
+                    st.offers(p.index, t, t_end, open, ctx, max_record_size, out)
+                }
                 StateKind::Scripted { records, next } => {
                     while let Some((idx, rec)) = records.get(*next) {
                         if rec.at >= t_end {
                             break;
                         }
                         *next += 1;
-                        let h = rec.explicit_hash_key.unwrap_or_else(|| hash_key(&rec.partition_key));
-                        let Some(&(shard, _)) = open.iter().find(|(_, r)| r.contains(h)) else { continue };
+                        let h = rec
+                            .explicit_hash_key
+                            .unwrap_or_else(|| hash_key(&rec.partition_key));
+                        let Some(&(shard, _)) = open.iter().find(|(_, r)| r.contains(h)) else {
+                            continue;
+                        };
                         let key_len = json_string_len(&rec.partition_key);
                         let data_bytes = rec.data.len() as u64;
                         out.push(Offer {
@@ -132,7 +148,11 @@ impl Traffic {
                                 data_bytes: data_bytes as u32,
                                 key_json_len: key_len as u16,
                                 entry_bytes: ctx.entry_bytes(data_bytes, key_len) as u32,
-                                tag: RunTag { producer: p.index, scripted: *idx as u32, poison: None },
+                                tag: RunTag {
+                                    producer: p.index,
+                                    scripted: *idx as u32,
+                                    poison: None,
+                                },
                                 hits: 0,
                             },
                             write_bytes: data_bytes + rec.partition_key.len() as u64,
@@ -146,15 +166,19 @@ impl Traffic {
     /// The partition key and data of scripted record `scripted` of producer `producer`.
     pub fn scripted(&self, producer: u16, scripted: u32) -> Option<&ScriptedRecord> {
         match &self.producers.get(producer as usize)?.kind {
-            StateKind::Scripted { records, .. } => {
-                records.iter().find(|(i, _)| *i == scripted as usize).map(|(_, r)| r)
-            }
+            StateKind::Scripted { records, .. } => records
+                .iter()
+                .find(|(i, _)| *i == scripted as usize)
+                .map(|(_, r)| r),
             StateKind::Rate(_) => None,
         }
     }
 
     pub fn producer_name(&self, producer: u16) -> &str {
-        self.producers.get(producer as usize).map(|p| p.name.as_str()).unwrap_or("")
+        self.producers
+            .get(producer as usize)
+            .map(|p| p.name.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -245,7 +269,9 @@ impl RateState {
             RecordSize::Fixed(b) => b,
             RecordSize::LogNormal { mean, sigma } => {
                 let mu = (mean as f64).ln() - sigma * sigma / 2.0;
-                let x = LogNormal::new(mu, sigma).map(|d| d.sample(&mut self.traffic_rng)).unwrap_or(mean as f64);
+                let x = LogNormal::new(mu, sigma)
+                    .map(|d| d.sample(&mut self.traffic_rng))
+                    .unwrap_or(mean as f64);
                 (x.round() as u64).clamp(1, max_record_size)
             }
         }
@@ -295,13 +321,25 @@ impl RateState {
                             continue;
                         }
                         self.k_next[s] = k_hi;
-                        out.push(self.offer(producer, open[s].0, k_hi - k_lo, self.origin.0, k_lo, 1_000_000_000_000, r, data_bytes, ctx));
+                        out.push(self.offer(
+                            producer,
+                            open[s].0,
+                            k_hi - k_lo,
+                            self.origin.0,
+                            k_lo,
+                            1_000_000_000_000,
+                            r,
+                            data_bytes,
+                            ctx,
+                        ));
                     }
                 }
                 Arrival::Poisson => {
                     let len_us = b.0 - a.0;
                     let lambda = rate as f64 / 1e6 * (len_us as f64 / US_PER_S as f64);
-                    let mut remaining = Poisson::new(lambda).map(|d| d.sample(&mut self.traffic_rng) as u64).unwrap_or(0);
+                    let mut remaining = Poisson::new(lambda)
+                        .map(|d| d.sample(&mut self.traffic_rng) as u64)
+                        .unwrap_or(0);
                     let mut weight_left = 1.0f64;
                     for s in 0..open.len() {
                         if remaining == 0 {
@@ -312,12 +350,18 @@ impl RateState {
                             remaining
                         } else {
                             let p = (w / weight_left).clamp(0.0, 1.0);
-                            Binomial::new(remaining, p).map(|d| d.sample(&mut self.routing_rng)).unwrap_or(0)
+                            Binomial::new(remaining, p)
+                                .map(|d| d.sample(&mut self.routing_rng))
+                                .unwrap_or(0)
                         };
                         weight_left -= w;
                         remaining -= n;
                         if n > 0 {
-                            out.push(self.offer(producer, open[s].0, n, a.0, 0, len_us, n, data_bytes, ctx));
+                            out.push(
+                                self.offer(
+                                    producer, open[s].0, n, a.0, 0, len_us, n, data_bytes, ctx,
+                                ),
+                            );
                         }
                     }
                 }
@@ -350,7 +394,11 @@ impl RateState {
                 data_bytes: data_bytes as u32,
                 key_json_len: self.key_json_len,
                 entry_bytes: ctx.entry_bytes(data_bytes, u64::from(self.key_json_len)) as u32,
-                tag: RunTag { producer, scripted: u32::MAX, poison: None },
+                tag: RunTag {
+                    producer,
+                    scripted: u32::MAX,
+                    poison: None,
+                },
                 hits: 0,
             },
             write_bytes: data_bytes + u64::from(self.key_json_len),

@@ -173,7 +173,9 @@ impl ShardLog {
     /// every index in `[from, end)` has arrived, and `end` has not (or is `next`).
     pub fn arrived_prefix_end(&self, from: SeqIndex, t: SimTime) -> SeqIndex {
         let from = from.max(self.head);
-        let Some(mut pos) = self.run_index_of(from) else { return from.min(self.next) };
+        let Some(mut pos) = self.run_index_of(from) else {
+            return from.min(self.next);
+        };
         let mut at = from;
         while pos < self.runs.len() {
             let run = &self.runs[pos];
@@ -214,7 +216,9 @@ impl ShardLog {
 
     /// Splits runs so that index `i` starts a run of its own (no-op at a run boundary).
     pub fn split_at(&mut self, i: SeqIndex) {
-        let Some(pos) = self.run_index_of(i) else { return };
+        let Some(pos) = self.run_index_of(i) else {
+            return;
+        };
         let run = self.runs[pos];
         if run.first == i {
             return;
@@ -235,8 +239,15 @@ impl ShardLog {
     }
 
     /// Calls `f(run_slice_first, run_slice_end, run)` for each run overlapping `[a, b)`.
-    pub fn for_each_in(&self, a: SeqIndex, b: SeqIndex, mut f: impl FnMut(SeqIndex, SeqIndex, &Run)) {
-        let Some(mut pos) = self.run_index_of(a) else { return };
+    pub fn for_each_in(
+        &self,
+        a: SeqIndex,
+        b: SeqIndex,
+        mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
+    ) {
+        let Some(mut pos) = self.run_index_of(a) else {
+            return;
+        };
         while pos < self.runs.len() {
             let run = &self.runs[pos];
             if run.first >= b {
@@ -264,12 +275,19 @@ impl HashRange {
     /// shard k starts at k * floor(2^128 / n).
     pub fn even(n: u32) -> Vec<HashRange> {
         let n = u128::from(n.max(1));
+        if n == 1 {
+            return vec![HashRange { start: 0, end: u128::MAX }];
+        }
         // floor(2^128 / n) without overflowing: 2^128 = u128::MAX + 1.
         let width = u128::MAX / n + u128::from(u128::MAX % n + 1 == n);
         (0..n)
             .map(|k| HashRange {
                 start: k * width,
-                end: if k + 1 == n { u128::MAX } else { (k + 1) * width - 1 },
+                end: if k + 1 == n {
+                    u128::MAX
+                } else {
+                    (k + 1) * width - 1
+                },
             })
             .collect()
     }
@@ -316,7 +334,11 @@ mod tests {
             data_bytes: 10,
             key_json_len: 3,
             entry_bytes: 100,
-            tag: RunTag { producer: 0, scripted: u32::MAX, poison: None },
+            tag: RunTag {
+                producer: 0,
+                scripted: u32::MAX,
+                poison: None,
+            },
             hits: 0,
         }
     }
@@ -337,6 +359,7 @@ mod tests {
     fn r_stream_1_hash_is_md5_big_endian() {
         // MD5("") = d41d8cd98f00b204e9800998ecf8427e
         assert_eq!(hash_key(""), 0xd41d8cd98f00b204e9800998ecf8427e);
+        assert_eq!(HashRange::even(1), vec![HashRange { start: 0, end: u128::MAX }]);
         let ranges = HashRange::even(4);
         assert_eq!(ranges[0].start, 0);
         assert_eq!(ranges[1].start, 1u128 << 126, "AWS's even split");

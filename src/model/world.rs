@@ -78,7 +78,9 @@ impl PollState {
 
     /// Earliest time a call is allowed.
     pub fn next_allowed(&self) -> SimTime {
-        self.recent[0].map(|t| t + SimDuration::from_secs(1)).unwrap_or(SimTime::ZERO)
+        self.recent[0]
+            .map(|t| t + SimDuration::from_secs(1))
+            .unwrap_or(SimTime::ZERO)
     }
 
     pub fn record_call(&mut self, now: SimTime) {
@@ -140,16 +142,26 @@ impl World {
                 metrics: ShardMetrics::default(),
             })
             .collect();
-        let open: Vec<(usize, HashRange)> = shards.iter().enumerate().map(|(i, sh)| (i, sh.range)).collect();
-        let ctx = EventContext::new(&s.stream.name, s.mapping.event_source_arn.as_deref(), &s.function.name);
+        let open: Vec<(usize, HashRange)> = shards
+            .iter()
+            .enumerate()
+            .map(|(i, sh)| (i, sh.range))
+            .collect();
+        let ctx = EventContext::new(
+            &s.stream.name,
+            s.mapping.event_source_arn.as_deref(),
+            &s.function.name,
+        );
         let mut pending_poison = vec![];
         let mut poison_keys = vec![];
         for (i, b) in s.function.behaviours.iter().enumerate() {
             if let Behaviour::Poison { target, .. } = b {
                 match target {
-                    PoisonTarget::FirstAt { shard, at } => {
-                        pending_poison.push(PendingPoison { behaviour: i as u16, shard: *shard, at: *at })
-                    }
+                    PoisonTarget::FirstAt { shard, at } => pending_poison.push(PendingPoison {
+                        behaviour: i as u16,
+                        shard: *shard,
+                        at: *at,
+                    }),
                     PoisonTarget::PartitionKey(k) => poison_keys.push((k.clone(), i as u16)),
                 }
             }
@@ -158,10 +170,19 @@ impl World {
         let mut engine = Engine::new(s.simulation.max_events);
         engine.schedule(SimTime::ZERO, Event::WriteTick);
         if s.mapping.enabled {
-            engine.schedule(SimTime::ZERO + s.simulation.mapping_start_delay, Event::MappingEnabled);
+            engine.schedule(
+                SimTime::ZERO + s.simulation.mapping_start_delay,
+                Event::MappingEnabled,
+            );
         }
         for (i, sh) in shards.iter().enumerate() {
-            engine.schedule(SimTime::ZERO + sh.poll.phase, Event::Poll { shard: i as u32, tick: true });
+            engine.schedule(
+                SimTime::ZERO + sh.poll.phase,
+                Event::Poll {
+                    shard: i as u32,
+                    tick: true,
+                },
+            );
         }
         if !s.simulation.sample_every.is_zero() {
             engine.schedule(SimTime::ZERO + s.simulation.sample_every, Event::Sample);
@@ -208,7 +229,9 @@ impl World {
 
     /// Handles the next event due by the end of the run; `Ok(None)` when there is none.
     pub fn step(&mut self) -> Result<Option<Event>, RunError> {
-        let Some(ev) = self.engine.pop_until(self.end)? else { return Ok(None) };
+        let Some(ev) = self.engine.pop_until(self.end)? else {
+            return Ok(None);
+        };
         self.handle(ev);
         Ok(Some(ev))
     }
@@ -223,7 +246,9 @@ impl World {
         match ev {
             Event::WriteTick => self.write_tick(),
             Event::Poll { shard, tick } => self.poll(shard as usize, tick),
-            Event::LaneTimer { lane, generation } => self.lane_timer(lane.shard as usize, generation),
+            Event::LaneTimer { lane, generation } => {
+                self.lane_timer(lane.shard as usize, generation)
+            }
             Event::MappingEnabled => self.enable_mapping(),
             Event::Sample => self.sample(),
         }
@@ -239,13 +264,23 @@ impl World {
         }
         let mut offers = std::mem::take(&mut self.offers);
         offers.clear();
-        self.traffic.offers(t, t_end, &self.open, &self.ctx, self.scenario.stream.max_record_size, &mut offers);
+        self.traffic.offers(
+            t,
+            t_end,
+            &self.open,
+            &self.ctx,
+            self.scenario.stream.max_record_size,
+            &mut offers,
+        );
         self.write_budget.clear();
-        self.write_budget.resize(self.shards.len(), (WRITE_LIMIT_RECORDS, WRITE_LIMIT_BYTES));
+        self.write_budget
+            .resize(self.shards.len(), (WRITE_LIMIT_RECORDS, WRITE_LIMIT_BYTES));
         self.appended.clear();
         for offer in &offers {
             let (recs_left, bytes_left) = &mut self.write_budget[offer.shard];
-            let by_bytes = bytes_left.checked_div(offer.write_bytes).unwrap_or(u64::MAX);
+            let by_bytes = bytes_left
+                .checked_div(offer.write_bytes)
+                .unwrap_or(u64::MAX);
             let accept = offer.run.count.min(*recs_left).min(by_bytes);
             *recs_left -= accept;
             *bytes_left -= accept * offer.write_bytes;
@@ -253,7 +288,11 @@ impl World {
             let shard = &mut self.shards[offer.shard];
             if rejected > 0 {
                 shard.metrics.records.rejected += rejected;
-                self.trace.line(t, "reject", serde_json::json!({"shard": shard.id, "records": rejected}));
+                self.trace.line(
+                    t,
+                    "reject",
+                    serde_json::json!({"shard": shard.id, "records": rejected}),
+                );
             }
             if accept == 0 {
                 continue;
@@ -313,7 +352,9 @@ impl World {
                 if idx >= first + count {
                     continue;
                 }
-                let Some(arr) = shard.log.arrival(idx) else { continue };
+                let Some(arr) = shard.log.arrival(idx) else {
+                    continue;
+                };
                 let cand = (arr, shard.number, s, idx);
                 if best.is_none_or(|b| (cand.0, cand.1) < (b.0, b.1)) {
                     best = Some(cand);
@@ -332,7 +373,11 @@ impl World {
     fn enable_mapping(&mut self) {
         let now = self.now();
         self.mapping_enabled = true;
-        self.trace.line(now, "action", serde_json::json!({"what": "mapping enabled"}));
+        self.trace.line(
+            now,
+            "action",
+            serde_json::json!({"what": "mapping enabled"}),
+        );
         let cutoff = match self.scenario.mapping.starting_position {
             StartingPosition::TrimHorizon => return,
             StartingPosition::Latest => now,
@@ -340,7 +385,11 @@ impl World {
         };
         for shard in &mut self.shards {
             let from = shard.lane.checkpoint.max(shard.log.head());
-            let idx = if cutoff == SimTime::ZERO { from } else { shard.log.arrived_prefix_end(from, SimTime(cutoff.0 - 1)) };
+            let idx = if cutoff == SimTime::ZERO {
+                from
+            } else {
+                shard.log.arrived_prefix_end(from, SimTime(cutoff.0 - 1))
+            };
             if idx > shard.lane.checkpoint {
                 shard.metrics.records.skipped += idx - shard.lane.checkpoint;
                 shard.lane.checkpoint = idx;
@@ -354,7 +403,7 @@ impl World {
     fn sample(&mut self) {
         let now = self.now();
         let next = now + self.scenario.simulation.sample_every;
-        if next < self.end {
+        if next <= self.end {
             self.engine.schedule(next, Event::Sample);
         }
         for s in 0..self.shards.len() {

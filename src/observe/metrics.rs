@@ -47,7 +47,13 @@ impl RecordCounts {
 
     /// Sum of every fate: equals `written` when I-1 holds.
     pub fn fates(&self) -> u64 {
-        self.delivered + self.to_destination + self.discarded + self.filtered + self.skipped + self.expired + self.pending
+        self.delivered
+            + self.to_destination
+            + self.discarded
+            + self.filtered
+            + self.skipped
+            + self.expired
+            + self.pending
     }
 }
 
@@ -90,7 +96,10 @@ pub struct MsHistogram {
 
 impl Default for MsHistogram {
     fn default() -> Self {
-        MsHistogram { hist: Histogram::new(3).expect("3 significant digits is valid"), max: 0 }
+        MsHistogram {
+            hist: Histogram::new(3).expect("3 significant digits is valid"),
+            max: 0,
+        }
     }
 }
 
@@ -105,6 +114,12 @@ impl MsHistogram {
         }
         // Auto-resizing histograms accept any u64; saturate rather than fail.
         let _ = self.hist.record_n(ms, n);
+        self.max = self.max.max(ms);
+    }
+
+    /// Raises the exact maximum without adding a sample (for values a histogram records
+    /// only approximately, such as the oldest record of a chunk).
+    pub fn note_max(&mut self, ms: u64) {
         self.max = self.max.max(ms);
     }
 

@@ -123,7 +123,10 @@ pub enum KeySkew {
     /// Zipf over the key indexes with exponent s > 0.
     Zipf(f64),
     /// One literal partition key gets `share` of the traffic; the rest is uniform.
-    HotKey { key: String, share: Ppm },
+    HotKey {
+        key: String,
+        share: Ppm,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -178,13 +181,21 @@ pub struct DurationModel {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Behaviour {
-    Poison { target: PoisonTarget, effect: Effect, times: Option<u32> },
+    Poison {
+        target: PoisonTarget,
+        effect: Effect,
+        times: Option<u32>,
+    },
     /// Each invocation fails (throws) with this probability.
     ErrorRate(Ppm),
     /// Every invocation that starts in [from, to) fails (throws).
     Outage { from: SimTime, to: SimTime },
     /// Invocations that start in [from, to) take `factor_ppm / 1e6` times as long.
-    Slowdown { from: SimTime, to: SimTime, factor_ppm: u64 },
+    Slowdown {
+        from: SimTime,
+        to: SimTime,
+        factor_ppm: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -282,11 +293,18 @@ pub struct Action {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ActionKind {
     /// SplitShard of this shard id, at the midpoint or at `at_hash_key`.
-    Split { shard: String, at_hash_key: Option<u128> },
+    Split {
+        shard: String,
+        at_hash_key: Option<u128>,
+    },
     /// MergeShards of two shard ids.
-    Merge { shards: [String; 2] },
+    Merge {
+        shards: [String; 2],
+    },
     /// UpdateShardCount, UNIFORM_SCALING.
-    UpdateShardCount { target: u32 },
+    UpdateShardCount {
+        target: u32,
+    },
     DisableMapping,
     EnableMapping,
     /// UpdateEventSourceMapping with these keys; only the keys given are set.

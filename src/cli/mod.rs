@@ -1,0 +1,209 @@
+//! The command line (design.md §5): the clap structs, one file per subcommand, and the
+//! one place where errors become exit codes.
+//!
+//! Every command writes what it has to say into memory first and to stdout in one go,
+//! so a summary is never half-printed; a closed stdout (`kinesim run x | head -1`) is a
+//! success, not an error. Exit codes: 0 success, 1 an expectation failed, 2 an invalid
+//! scenario or usage, 3 a run limit was hit.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::engine::LimitHit;
+use crate::scenario::ScenarioError;
+
+pub mod run;
+pub mod scenarios;
+pub mod validate;
+
+/// Simulate Kinesis Data Streams feeding AWS Lambda through an event source mapping.
+#[derive(Debug, Parser)]
+#[command(name = "kinesim", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and print its summary.
+    Run(run::RunArgs),
+    /// Check scenario files (and their variants); print every problem.
+    Validate(validate::ValidateArgs),
+    /// List the built-in scenarios, or print one.
+    Scenarios(scenarios::ScenariosArgs),
+}
+
+/// How a summary is written on stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A human summary (coloured on a terminal unless NO_COLOR is set).
+    #[default]
+    Text,
+    /// The JSON summary: every counter, with stable keys (design.md §6.1).
+    Json,
+    /// The human summary as Markdown tables.
+    Markdown,
+}
+
+/// Exit code: an expectation of `expect:` failed (used by `check`).
+pub const EXIT_EXPECTATION: u8 = 1;
+/// Exit code: an invalid scenario, or bad usage.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit code: a run limit (`simulation.max_events`) was hit.
+pub const EXIT_LIMIT: u8 = 3;
+
+/// Why a command failed. Each case says what the user can do; `exit_code` maps it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The scenario could not be loaded, or a variant named does not exist.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// `validate` found problems; they were printed as they were found.
+    #[error("{bad} of {total} scenario{} invalid", if *.total == 1 { " is" } else { "s are" })]
+    Invalid { bad: usize, total: usize },
+    /// A name that is not a built-in scenario (`kinesim scenarios NAME`).
+    #[error("no built-in scenario named `{name}` (built-in: {known})")]
+    UnknownBuiltin { name: String, known: String },
+    /// The run stopped at a limit; raise it in the scenario or shorten the run.
+    #[error(transparent)]
+    Limit(#[from] LimitHit),
+    /// The trace file could not be created, written or moved into place; nothing was left
+    /// at its path.
+    #[error("--trace {path}: {source}")]
+    Trace {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// Writing to stdout failed for a reason other than a closed pipe.
+    #[error("writing the output: {0}")]
+    Output(#[source] io::Error),
+}
+
+impl CliError {
+    /// The process exit code of design.md §5. I/O failures on files the user named are
+    /// usage problems (2): the fix is another path or more space, never the scenario.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) | CliError::Invalid { .. } | CliError::UnknownBuiltin { .. } => {
+                EXIT_INVALID
+            }
+            CliError::Trace { .. } | CliError::Output(_) => EXIT_INVALID,
+            CliError::Limit(_) => EXIT_LIMIT,
+        }
+    }
+}
+
+/// Where a command writes: stdout (locked), and whether colour is wanted there.
+pub struct Out<'a> {
+    pub stdout: &'a mut dyn Write,
+    /// Colour escapes are allowed: stdout is a terminal and `NO_COLOR` is unset.
+    pub colour: bool,
+}
+
+impl Out<'_> {
+    /// Writes a finished block of output in one call. A closed pipe is not an error: the
+    /// reader has seen all it wanted.
+    pub fn emit(&mut self, bytes: &[u8]) -> Result<(), CliError> {
+        match self
+            .stdout
+            .write_all(bytes)
+            .and_then(|()| self.stdout.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(CliError::Output(e)),
+        }
+    }
+}
+
+/// Whether colour escapes may go to stdout (https://no-color.org: any non-empty value
+/// of `NO_COLOR` turns colour off).
+pub fn colour_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && io::stdout().is_terminal()
+}
+
+/// Runs one parsed command line and returns the process exit code; errors go to stderr.
+pub fn main(cli: Cli) -> ExitCode {
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    let mut out = Out {
+        stdout: &mut lock,
+        colour: colour_wanted(),
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args, &mut out),
+        Command::Validate(args) => validate::validate(&args, &mut out),
+        Command::Scenarios(args) => scenarios::scenarios(&args, &mut out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report_error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Prints an error on stderr. Scenario problems are printed as they are, one
+/// `file:line:col: path: message` line each, so that editors and CI can jump to them;
+/// anything else gets clap's `error: ` prefix. A failing stderr is ignored: there is
+/// nowhere left to say anything.
+pub(crate) fn report_error(e: &CliError) {
+    let text = match e {
+        CliError::Scenario(ScenarioError::Invalid(_)) => format!("{e}\n"),
+        _ => format!("error: {e}\n"),
+    };
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_structure_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_codes_follow_the_design() {
+        let limit = CliError::Limit(LimitHit::MaxEvents {
+            max_events: 3,
+            at: crate::time::SimTime::ZERO,
+        });
+        assert_eq!(limit.exit_code(), EXIT_LIMIT);
+        assert_eq!(
+            CliError::Invalid { bad: 1, total: 2 }.exit_code(),
+            EXIT_INVALID
+        );
+        assert_eq!(
+            CliError::Invalid { bad: 1, total: 2 }.to_string(),
+            "1 of 2 scenarios are invalid"
+        );
+    }
+
+    #[test]
+    fn a_closed_pipe_is_a_success() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut closed = Closed;
+        let mut out = Out {
+            stdout: &mut closed,
+            colour: false,
+        };
+        assert!(out.emit(b"summary").is_ok());
+    }
+}

@@ -1,0 +1,186 @@
+//! The human summary as Markdown (`kinesim run --format markdown`, `report.md`): the same
+//! content and order as the text summary (its rows and wording are shared), as tables
+//! that paste into an issue or a pull request.
+
+use std::io::{self, Write};
+
+use crate::report::Summary;
+use crate::report::text::{
+    Row, SHARD_HEADS, conservation, dollars, human_ms, invocation_rows, record_rows, shard_cells,
+    shard_notes, thousands, variant_label,
+};
+
+/// Escapes what Markdown (GitHub's dialect included) would read as markup in free text:
+/// `|` would end a table cell and a pair of `$` would start a formula.
+fn md(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '|' | '$' | '*' | '_' | '`' | '<' | '>' | '[' | ']'
+        ) {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+fn table_of_rows(out: &mut dyn Write, what: &str, rows: &[Row]) -> io::Result<()> {
+    writeln!(out, "| {what} | count | |")?;
+    writeln!(out, "|---|---:|---|")?;
+    for r in rows {
+        let value = thousands(r.value);
+        let value = if r.alarm {
+            format!("**{value}**")
+        } else {
+            value
+        };
+        writeln!(
+            out,
+            "| {} | {value} | {} |",
+            r.label,
+            r.note.map(md).unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the summary as a Markdown document.
+pub fn write_markdown(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
+    let s = summary;
+    writeln!(out, "# kinesim run: {}\n", md(&s.scenario))?;
+    writeln!(
+        out,
+        "| scenario | variant | seed | simulated | events | kinesim |"
+    )?;
+    writeln!(out, "|---|---|---:|---:|---:|---|")?;
+    writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |",
+        md(&s.scenario),
+        md(variant_label(s)),
+        s.seed,
+        human_ms(s.simulated_ms),
+        thousands(s.run.events),
+        md(&s.run.kinesim)
+    )?;
+
+    writeln!(out, "\n## Records\n")?;
+    table_of_rows(out, "records", &record_rows(&s.records))?;
+    writeln!(out, "\n## Invocations\n")?;
+    table_of_rows(out, "invocations", &invocation_rows(&s.invocations))?;
+
+    writeln!(out, "\n## Timing\n")?;
+    writeln!(out, "| | p50 | p90 | p99 | max |")?;
+    writeln!(out, "|---|---:|---:|---:|---:|")?;
+    let a = &s.iterator_age_ms;
+    let l = &s.latency_ms;
+    let c = &s.checkpoint_lag_ms;
+    let h = |v: u64| human_ms(v);
+    writeln!(
+        out,
+        "| iterator age | {} | {} | {} | {} |",
+        h(a.p50),
+        h(a.p90),
+        h(a.p99),
+        h(a.max)
+    )?;
+    writeln!(out, "| checkpoint lag | | | {} | {} |", h(c.p99), h(c.max))?;
+    writeln!(
+        out,
+        "| latency | {} | | {} | {} |",
+        h(l.p50),
+        h(l.p99),
+        h(l.max)
+    )?;
+    writeln!(
+        out,
+        "\nBatch size: mean {} records, max {}. Max concurrency: {}.",
+        s.batch_records.mean,
+        thousands(s.batch_records.max),
+        s.concurrency.max
+    )?;
+    if s.destination.messages > 0 {
+        writeln!(
+            out,
+            "On-failure destination: {} messages covering {} records.",
+            thousands(s.destination.messages),
+            thousands(s.destination.records)
+        )?;
+    }
+
+    writeln!(out, "\n## Shards\n")?;
+    writeln!(out, "| {} | |", SHARD_HEADS.join(" | "))?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|")?;
+    for sh in &s.shards {
+        let mut cells = shard_cells(sh);
+        if sh.blocked_ms > 0 {
+            for c in &mut cells {
+                *c = format!("**{c}**");
+            }
+        }
+        writeln!(
+            out,
+            "| {} | {} |",
+            cells.join(" | "),
+            md(&shard_notes(sh).join(", "))
+        )?;
+    }
+
+    if !s.actions.is_empty() {
+        writeln!(out, "\n## Actions\n")?;
+        writeln!(out, "| at | action | outcome | reason |")?;
+        writeln!(out, "|---:|---|---|---|")?;
+        for a in &s.actions {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                human_ms(a.at_ms),
+                md(&a.action),
+                md(&a.outcome),
+                md(a.reason.as_deref().unwrap_or(""))
+            )?;
+        }
+    }
+
+    let c = &s.cost_usd;
+    writeln!(out, "\n## Cost\n")?;
+    writeln!(
+        out,
+        "| Lambda requests | Lambda duration | Kinesis | total |"
+    )?;
+    writeln!(out, "|---:|---:|---:|---:|")?;
+    writeln!(
+        out,
+        "| {} | {} | {} | **{}** |",
+        md(&dollars(c.lambda_requests)),
+        md(&dollars(c.lambda_duration)),
+        md(&dollars(c.kinesis)),
+        md(&dollars(c.total))
+    )?;
+
+    let (ok, text) = conservation(&s.records);
+    let mark = if ok {
+        "ok"
+    } else {
+        "**MISMATCH: invariant I-1 does not hold**"
+    };
+    writeln!(out, "\n**Check:** {text}: {mark}")?;
+
+    writeln!(out, "\n## Assumptions\n")?;
+    for a in &s.assumptions {
+        writeln!(out, "- {}", md(a))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_free_text_is_escaped() {
+        assert_eq!(md("$0.20/M | x_y"), "\\$0.20/M \\| x\\_y");
+    }
+}

@@ -1,0 +1,7 @@
+//! Reports: the one `Summary` of a run (design.md §6.1) and its writers.
+
+pub mod markdown;
+pub mod summary;
+pub mod text;
+
+pub use summary::Summary;

@@ -1,0 +1,281 @@
+//! The JSON summary of a run (design.md §6.1): one `Serialize` struct whose key order is
+//! the documented one. Every other format is written from it.
+
+use serde::Serialize;
+
+use crate::model::World;
+use crate::observe::metrics::{InvocationCounts, MsHistogram, RecordCounts};
+use crate::scenario::{Architecture, LaneBlocking, Scenario};
+use crate::time::{SimDuration, US_PER_H};
+
+/// Prices of R-COST-1 (us-east-1, first tier), in USD.
+pub const PRICE_LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
+pub const PRICE_GB_SECOND_X86_64: f64 = 0.000_016_666_7;
+pub const PRICE_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
+pub const PRICE_SHARD_HOUR: f64 = 0.015;
+pub const PRICE_PER_MILLION_PUT_UNITS: f64 = 0.014;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub run: RunInfo,
+    pub scenario: String,
+    pub variant: Option<String>,
+    pub seed: u64,
+    pub simulated_ms: u64,
+    pub assumptions: Vec<String>,
+    pub records: RecordCounts,
+    pub invocations: InvocationCounts,
+    pub iterator_age_ms: AgeStats,
+    pub checkpoint_lag_ms: LagStats,
+    pub latency_ms: LatencyStats,
+    pub batch_records: BatchStats,
+    pub concurrency: Concurrency,
+    pub destination: DestinationStats,
+    pub actions: Vec<ActionOutcome>,
+    pub cost_usd: Cost,
+    pub shards: Vec<ShardSummary>,
+}
+
+/// The only part that may change without the behaviour changing (golden tests drop it).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    pub kinesim: String,
+    pub events: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AgeStats {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LagStats {
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LatencyStats {
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct BatchStats {
+    pub mean: f64,
+    pub max: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Concurrency {
+    pub max: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DestinationStats {
+    pub messages: u64,
+    pub records: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ActionOutcome {
+    pub at_ms: u64,
+    pub action: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Cost {
+    pub lambda_requests: f64,
+    pub lambda_duration: f64,
+    pub kinesis: f64,
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ShardSummary {
+    pub id: String,
+    pub parents: Vec<String>,
+    /// [opened, closed or null], in milliseconds.
+    pub open_ms: (u64, Option<u64>),
+    pub records: RecordCounts,
+    pub invocations: InvocationCounts,
+    pub iterator_age_ms: AgeStats,
+    pub checkpoint_lag_ms: LagStats,
+    pub latency_ms: LatencyStats,
+    pub blocked_ms: u64,
+}
+
+fn ages(h: &MsHistogram) -> AgeStats {
+    AgeStats {
+        p50: h.quantile(0.50),
+        p90: h.quantile(0.90),
+        p99: h.quantile(0.99),
+        max: h.max(),
+    }
+}
+
+fn lags(h: &MsHistogram) -> LagStats {
+    LagStats {
+        p99: h.quantile(0.99),
+        max: h.max(),
+    }
+}
+
+fn latencies(h: &MsHistogram) -> LatencyStats {
+    LatencyStats {
+        p50: h.quantile(0.50),
+        p99: h.quantile(0.99),
+        max: h.max(),
+    }
+}
+
+/// Rounds a dollar amount to a millionth of a cent, so float noise never shows.
+fn usd(x: f64) -> f64 {
+    (x * 1e8).round() / 1e8
+}
+
+/// The choices in force where AWS is silent, and what is not simulated yet.
+pub fn assumptions(s: &Scenario) -> Vec<String> {
+    let sim = &s.simulation;
+    let mut a = vec![
+        format!(
+            "retry_backoff {}..{}: retries wait {} doubling up to {} after a failure, throttles the same (R-ERR-5, R-CONC-2)",
+            sim.retry_backoff_initial, sim.retry_backoff_max, sim.retry_backoff_initial, sim.retry_backoff_max
+        ),
+        format!(
+            "lane_blocking {} (R-ORDER-3)",
+            match sim.lane_blocking {
+                LaneBlocking::Lane => "lane",
+                LaneBlocking::Shard => "shard",
+            }
+        ),
+        "polling: each shard once per second at a seeded phase; after a GetRecords that hit its cap the next comes as soon as the lane wants records, within 5 calls/s (R-POLL-1)".to_string(),
+        format!("mapping_start_delay {} (R-POLL-2)", sim.mapping_start_delay),
+        "write limit: 1,000 records and 1 MiB per shard in each whole second (R-STREAM-3)".to_string(),
+        "iterator age is measured when a batch is sent, from its last record (R-METRIC-1)".to_string(),
+        "a function that throws at a poison record has processed the records before it (R-ERR-1)".to_string(),
+        "retention trims a batch being retried from its head; expired records get no destination message (R-ERR-6)".to_string(),
+        format!("idle execution environments retire after {} (R-CONC-3)", s.function.idle_ttl),
+        "event size: a rate producer's records carry its longest partition key; lognormal record sizes are drawn once per producer per second".to_string(),
+        "records are readable as soon as they are written (no propagation delay yet, R-EFO-1)".to_string(),
+        format!(
+            "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
+        ),
+    ];
+    a.extend(s.not_simulated.iter().cloned());
+    a
+}
+
+impl Summary {
+    /// The summary of a finished run.
+    pub fn of(world: &World, variant: Option<&str>) -> Summary {
+        let s = world.scenario();
+        let end_us = s.duration.0;
+        let mut records = RecordCounts::default();
+        let mut invocations = InvocationCounts::default();
+        let mut age = MsHistogram::default();
+        let mut lag = MsHistogram::default();
+        let mut latency = MsHistogram::default();
+        let (mut batches, mut batch_sum, mut batch_max, mut billed_ms, mut put_units) =
+            (0u64, 0u64, 0u64, 0u64, 0u64);
+        let mut shard_us = 0u64;
+        let shards = world
+            .shards()
+            .iter()
+            .map(|sh| {
+                let m = &sh.metrics;
+                records.add(&m.records);
+                invocations.add(&m.invocations);
+                age.add(&m.iterator_age);
+                lag.add(&m.checkpoint_lag);
+                latency.add(&m.latency);
+                batches += m.batches;
+                batch_sum += m.batch_records_sum;
+                batch_max = batch_max.max(m.batch_records_max);
+                billed_ms += m.billed_ms;
+                put_units += m.put_units;
+                let closed = sh.closed_at.map(|t| t.0).unwrap_or(end_us);
+                shard_us += closed.saturating_sub(sh.opened_at.0);
+                ShardSummary {
+                    id: sh.id.clone(),
+                    parents: sh
+                        .parents
+                        .iter()
+                        .map(|&p| crate::model::stream::shard_id(p))
+                        .collect(),
+                    open_ms: (
+                        sh.opened_at.as_millis(),
+                        sh.closed_at.map(|t| t.as_millis()),
+                    ),
+                    records: m.records,
+                    invocations: m.invocations,
+                    iterator_age_ms: ages(&m.iterator_age),
+                    checkpoint_lag_ms: lags(&m.checkpoint_lag),
+                    latency_ms: latencies(&m.latency),
+                    blocked_ms: SimDuration(m.blocked_us).as_millis(),
+                }
+            })
+            .collect();
+        let gb_second = match s.function.architecture {
+            Architecture::X86_64 => PRICE_GB_SECOND_X86_64,
+            Architecture::Arm64 => PRICE_GB_SECOND_ARM64,
+        };
+        let lambda_requests = invocations.total as f64 / 1e6 * PRICE_LAMBDA_PER_MILLION_REQUESTS;
+        let lambda_duration =
+            billed_ms as f64 / 1000.0 * f64::from(s.function.memory_mb) / 1024.0 * gb_second;
+        let kinesis = shard_us as f64 / US_PER_H as f64 * PRICE_SHARD_HOUR
+            + put_units as f64 / 1e6 * PRICE_PER_MILLION_PUT_UNITS;
+        Summary {
+            run: RunInfo {
+                kinesim: env!("CARGO_PKG_VERSION").to_string(),
+                events: world.events(),
+            },
+            scenario: s.name.clone(),
+            variant: variant.map(str::to_string),
+            seed: s.seed,
+            simulated_ms: s.duration.as_millis(),
+            assumptions: assumptions(s),
+            records,
+            invocations,
+            iterator_age_ms: ages(&age),
+            checkpoint_lag_ms: lags(&lag),
+            latency_ms: latencies(&latency),
+            batch_records: BatchStats {
+                mean: if batches == 0 {
+                    0.0
+                } else {
+                    (batch_sum as f64 / batches as f64 * 100.0).round() / 100.0
+                },
+                max: batch_max,
+            },
+            concurrency: Concurrency {
+                max: world.max_concurrency(),
+            },
+            destination: DestinationStats::default(),
+            actions: vec![],
+            cost_usd: Cost {
+                lambda_requests: usd(lambda_requests),
+                lambda_duration: usd(lambda_duration),
+                kinesis: usd(kinesis),
+                total: usd(lambda_requests + lambda_duration + kinesis),
+            },
+            shards,
+        }
+    }
+
+    /// The summary as JSON without the `run` block (for golden files and determinism tests).
+    pub fn to_json_without_run(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).expect("the summary serialises");
+        if let Some(o) = v.as_object_mut() {
+            o.remove("run");
+        }
+        v
+    }
+}

@@ -1,0 +1,104 @@
+//! Which accepted settings the model does not simulate yet.
+//!
+//! A scenario may use every setting of the file format; those the model does not act on
+//! yet become lines of `Scenario::not_simulated` (and so of the run's `assumptions`), so
+//! a result is never silently wrong. When a feature lands in the model, delete its line
+//! here.
+
+use super::types::*;
+
+/// The settings of `s` that are accepted but not simulated yet, as
+/// `"<path>: not simulated yet"` lines.
+pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut note = |path: &str| notes.push(format!("{path}: not simulated yet"));
+    let m = &s.mapping;
+    let esm = |key: &str| format!("event_source_mapping.{key}");
+
+    if !m.tumbling_window.is_zero() {
+        note(&esm("TumblingWindowInSeconds"));
+    }
+    if !m.filter_patterns.is_empty() {
+        note(&esm("FilterCriteria"));
+    }
+    if m.on_failure.is_some() {
+        note(&esm("DestinationConfig"));
+    }
+    if m.report_batch_item_failures {
+        note(&esm("FunctionResponseTypes"));
+    }
+    if m.bisect_on_error {
+        note(&esm("BisectBatchOnFunctionError"));
+    }
+    if m.max_retry_attempts.is_some() {
+        note(&esm("MaximumRetryAttempts"));
+    }
+    if m.max_record_age.is_some() {
+        note(&esm("MaximumRecordAgeInSeconds"));
+    }
+    if m.parallelization_factor > 1 {
+        note(&esm("ParallelizationFactor"));
+    }
+    if matches!(m.starting_position, StartingPosition::AtTimestamp(_)) {
+        note(&esm("StartingPosition AT_TIMESTAMP"));
+    }
+    if s.stream.consumer == ConsumerKind::EnhancedFanOut {
+        note("stream.consumer enhanced_fan_out");
+    }
+    if s.stream.other_consumers > 0 {
+        note("stream.other_consumers");
+    }
+    if s.stream.mode == StreamMode::OnDemand {
+        note("stream.mode ON_DEMAND");
+    }
+    if !s.actions.is_empty() {
+        note("actions");
+    }
+    for (i, p) in s.producers.iter().enumerate() {
+        if let ProducerKind::Rate(r) = &p.kind {
+            if r.filter_pass < PPM_ONE {
+                note(&format!("producers[{i}].filter_pass"));
+            }
+            if r.retry_rejected {
+                note(&format!("producers[{i}].retry_rejected"));
+            }
+        }
+    }
+    for (i, b) in s.function.behaviours.iter().enumerate() {
+        match b {
+            Behaviour::Poison {
+                effect: Effect::ReportFailure,
+                ..
+            } => note(&format!("function.behaviours[{i}].effect report_failure")),
+            Behaviour::Poison {
+                effect: Effect::Respond(_),
+                ..
+            } => note(&format!("function.behaviours[{i}].effect respond")),
+            _ => {}
+        }
+    }
+    notes
+}
+
+/// Settings with no place in the typed `Scenario` at all: read, checked, and ignored.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AcceptedOnly {
+    pub metrics_config: bool,
+    pub kms_key: bool,
+    pub tags: bool,
+    pub autoscale: bool,
+}
+
+pub(crate) fn accepted_only_notes(a: &AcceptedOnly) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut note = |given: bool, path: &str| {
+        if given {
+            notes.push(format!("{path}: not simulated yet"));
+        }
+    };
+    note(a.metrics_config, "event_source_mapping.MetricsConfig");
+    note(a.kms_key, "event_source_mapping.KMSKeyArn");
+    note(a.tags, "event_source_mapping.Tags");
+    note(a.autoscale, "autoscale");
+    notes
+}
