@@ -18,10 +18,10 @@ pub enum Concern {
     Traffic(u32),
     /// How a producer's records of one tick are split among shards.
     Routing(u32),
-    /// Function durations (jitter).
-    Durations,
-    /// Transient failures (`error_rate`).
-    Failures,
+    /// Function durations (jitter) of invocations of shard `i`.
+    Durations(u32),
+    /// Transient failures (`error_rate`) of invocations of shard `i`.
+    Failures(u32),
     /// Each shard's polling phase.
     PollPhase,
 }
@@ -31,8 +31,8 @@ pub fn substream(seed: u64, concern: Concern) -> SimRng {
     let (kind, index): (u64, u64) = match concern {
         Concern::Traffic(i) => (1, u64::from(i)),
         Concern::Routing(i) => (2, u64::from(i)),
-        Concern::Durations => (3, 0),
-        Concern::Failures => (4, 0),
+        Concern::Durations(i) => (3, u64::from(i)),
+        Concern::Failures(i) => (4, u64::from(i)),
         Concern::PollPhase => (5, 0),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn concerns_are_independent_streams() {
         let mut t = substream(7, Concern::Traffic(0));
-        let mut f = substream(7, Concern::Failures);
+        let mut f = substream(7, Concern::Failures(0));
         let mut t1 = substream(7, Concern::Traffic(1));
         let x = t.next_u64();
         assert_ne!(x, f.next_u64());

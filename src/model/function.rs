@@ -10,6 +10,22 @@ use std::collections::VecDeque;
 use rand::RngExt;
 
 use crate::rng::{Concern, SimRng, substream};
+
+/// The random draws of one shard's invocations: its own sub-streams, so that what
+/// happens on one shard never shifts another's draws (I-3).
+pub struct InvocationRng {
+    durations: SimRng,
+    failures: SimRng,
+}
+
+impl InvocationRng {
+    pub fn for_shard(seed: u64, shard: u32) -> Self {
+        InvocationRng {
+            durations: substream(seed, Concern::Durations(shard)),
+            failures: substream(seed, Concern::Failures(shard)),
+        }
+    }
+}
 use crate::scenario::{Behaviour, Effect, FunctionSpec, PPM_ONE};
 use crate::time::{SimDuration, SimTime};
 
@@ -82,13 +98,11 @@ pub struct FunctionModel {
     in_use: u32,
     /// Idle environments by the time they became idle, oldest first.
     idle: VecDeque<SimTime>,
-    durations: SimRng,
-    failures: SimRng,
     pub max_concurrency: u32,
 }
 
 impl FunctionModel {
-    pub fn new(spec: &FunctionSpec, seed: u64) -> Self {
+    pub fn new(spec: &FunctionSpec) -> Self {
         // R-CONC-1: the reserved concurrency if set, else the account's unreserved pool.
         let limit = spec
             .reserved_concurrency
@@ -98,8 +112,6 @@ impl FunctionModel {
             limit,
             in_use: 0,
             idle: VecDeque::new(),
-            durations: substream(seed, Concern::Durations),
-            failures: substream(seed, Concern::Failures),
             max_concurrency: 0,
         }
     }
@@ -148,9 +160,10 @@ impl FunctionModel {
         now: SimTime,
         batch: &BatchFacts,
         reads_item_failures: bool,
+        rng: &mut InvocationRng,
     ) -> Invocation {
         let timeout = self.spec.timeout;
-        let full = self.handler_time(now, batch.records, batch.data_bytes);
+        let full = Self::handler_time(&self.spec, rng, now, batch.records, batch.data_bytes);
         let fail_whole = |outcome| Invocation {
             outcome,
             handler: if outcome == Outcome::Timeout {
@@ -177,7 +190,7 @@ impl FunctionModel {
                 _ => {}
             }
         }
-        if error_rate > 0 && self.failures.random_range(0..PPM_ONE) < error_rate {
+        if error_rate > 0 && rng.failures.random_range(0..PPM_ONE) < error_rate {
             return fail_whole(if full > timeout {
                 Outcome::Timeout
             } else {
@@ -197,7 +210,7 @@ impl FunctionModel {
             }
             match effect {
                 Effect::Error => {
-                    let handler = self.handler_time(now, hit.offset + 1, hit.bytes_through);
+                    let handler = Self::handler_time(&self.spec, rng, now, hit.offset + 1, hit.bytes_through);
                     if handler > timeout {
                         return fail_whole(Outcome::Timeout);
                     }
@@ -236,8 +249,8 @@ impl FunctionModel {
 
     /// Handler time for `records` records of `bytes` data bytes: the duration model,
     /// then jitter, then any slowdown in force.
-    fn handler_time(&mut self, now: SimTime, records: u64, bytes: u64) -> SimDuration {
-        let d = &self.spec.duration;
+    fn handler_time(spec: &FunctionSpec, rng: &mut InvocationRng, now: SimTime, records: u64, bytes: u64) -> SimDuration {
+        let d = &spec.duration;
         let base = d.base.0 as u128
             + d.per_record.0 as u128 * records as u128
             + d.per_kib.0 as u128 * bytes as u128 / 1024;
@@ -245,12 +258,12 @@ impl FunctionModel {
         if d.jitter > 0 {
             // Uniform in [1 - j, 1 + j], in ppm.
             let j = u64::from(d.jitter.min(PPM_ONE));
-            let f = self
+            let f = rng
                 .durations
                 .random_range((1_000_000 - j)..=(1_000_000 + j));
             us = (u128::from(us) * u128::from(f) / 1_000_000) as u64;
         }
-        for b in &self.spec.behaviours {
+        for b in &spec.behaviours {
             if let Behaviour::Slowdown {
                 from,
                 to,

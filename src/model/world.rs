@@ -11,7 +11,7 @@ use rand::RngExt;
 
 use crate::engine::{Engine, LimitHit};
 use crate::model::event::Event;
-use crate::model::function::FunctionModel;
+use crate::model::function::{FunctionModel, InvocationRng};
 use crate::model::mapping::Lane;
 use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
@@ -51,6 +51,8 @@ pub struct Shard {
     /// Next record the mapping's GetRecords reads.
     pub read_pos: SeqIndex,
     pub poll: PollState,
+    /// The shard's own draws for its invocations.
+    pub rng: InvocationRng,
     pub metrics: ShardMetrics,
 }
 
@@ -139,6 +141,7 @@ impl World {
                     phase: SimDuration(phases.random_range(0..US_PER_S)),
                     ..PollState::default()
                 },
+                rng: InvocationRng::for_shard(s.seed, i as u32),
                 metrics: ShardMetrics::default(),
             })
             .collect();
@@ -189,7 +192,7 @@ impl World {
         }
         World {
             traffic: Traffic::new(s.seed, &s.producers, &open),
-            function: FunctionModel::new(&s.function, s.seed),
+            function: FunctionModel::new(&s.function),
             scenario: s.clone(),
             engine,
             shards,
