@@ -210,7 +210,8 @@ impl FunctionModel {
             }
             match effect {
                 Effect::Error => {
-                    let handler = Self::handler_time(&self.spec, rng, now, hit.offset + 1, hit.bytes_through);
+                    let handler =
+                        Self::handler_time(&self.spec, rng, now, hit.offset + 1, hit.bytes_through);
                     if handler > timeout {
                         return fail_whole(Outcome::Timeout);
                     }
@@ -249,7 +250,13 @@ impl FunctionModel {
 
     /// Handler time for `records` records of `bytes` data bytes: the duration model,
     /// then jitter, then any slowdown in force.
-    fn handler_time(spec: &FunctionSpec, rng: &mut InvocationRng, now: SimTime, records: u64, bytes: u64) -> SimDuration {
+    fn handler_time(
+        spec: &FunctionSpec,
+        rng: &mut InvocationRng,
+        now: SimTime,
+        records: u64,
+        bytes: u64,
+    ) -> SimDuration {
         let d = &spec.duration;
         let base = d.base.0 as u128
             + d.per_record.0 as u128 * records as u128

@@ -306,7 +306,9 @@ impl World {
         batch.throttles = 0;
         let facts = self.batch_facts(s, batch.first, batch.end);
         let rbif = self.scenario.mapping.report_batch_item_failures;
-        let inv = self.function.invoke(now, &facts, rbif, &mut self.shards[s].rng);
+        let inv = self
+            .function
+            .invoke(now, &facts, rbif, &mut self.shards[s].rng);
         let shard = &mut self.shards[s];
         let n = batch.len();
         let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(now);

@@ -276,7 +276,10 @@ impl HashRange {
     pub fn even(n: u32) -> Vec<HashRange> {
         let n = u128::from(n.max(1));
         if n == 1 {
-            return vec![HashRange { start: 0, end: u128::MAX }];
+            return vec![HashRange {
+                start: 0,
+                end: u128::MAX,
+            }];
         }
         // floor(2^128 / n) without overflowing: 2^128 = u128::MAX + 1.
         let width = u128::MAX / n + u128::from(u128::MAX % n + 1 == n);
@@ -359,7 +362,13 @@ mod tests {
     fn r_stream_1_hash_is_md5_big_endian() {
         // MD5("") = d41d8cd98f00b204e9800998ecf8427e
         assert_eq!(hash_key(""), 0xd41d8cd98f00b204e9800998ecf8427e);
-        assert_eq!(HashRange::even(1), vec![HashRange { start: 0, end: u128::MAX }]);
+        assert_eq!(
+            HashRange::even(1),
+            vec![HashRange {
+                start: 0,
+                end: u128::MAX
+            }]
+        );
         let ranges = HashRange::even(4);
         assert_eq!(ranges[0].start, 0);
         assert_eq!(ranges[1].start, 1u128 << 126, "AWS's even split");

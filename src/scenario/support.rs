@@ -39,9 +39,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     if m.parallelization_factor > 1 {
         note(&esm("ParallelizationFactor"));
     }
-    if matches!(m.starting_position, StartingPosition::AtTimestamp(_)) {
-        note(&esm("StartingPosition AT_TIMESTAMP"));
-    }
     if s.stream.consumer == ConsumerKind::EnhancedFanOut {
         note("stream.consumer enhanced_fan_out");
     }
@@ -64,7 +61,26 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
             }
         }
     }
+    let has_rate_producer = s
+        .producers
+        .iter()
+        .any(|p| matches!(p.kind, ProducerKind::Rate(_)));
     for (i, b) in s.function.behaviours.iter().enumerate() {
+        if has_rate_producer
+            && matches!(
+                b,
+                Behaviour::Poison {
+                    target: PoisonTarget::PartitionKey(_),
+                    ..
+                }
+            )
+        {
+            // The model poisons scripted records by key; a rate producer's keys are not
+            // individual records yet.
+            note(&format!(
+                "function.behaviours[{i}].poison.partition_key on a rate producer's keys"
+            ));
+        }
         match b {
             Behaviour::Poison {
                 effect: Effect::ReportFailure,

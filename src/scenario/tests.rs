@@ -708,7 +708,10 @@ fn starting_position_values_and_at_timestamp() {
         s.mapping.starting_position,
         StartingPosition::AtTimestamp(SimTime::from_secs(600))
     );
-    assert!(s.not_simulated.iter().any(|n| n.contains("AT_TIMESTAMP")));
+    assert!(
+        !s.not_simulated.iter().any(|n| n.contains("AT_TIMESTAMP")),
+        "simulated"
+    );
     // ISO-8601, relative to simulation.start_time; before it saturates at 0.
     let s = ok(&format!(
         "{base}  StartingPositionTimestamp: 2030-01-01T01:00:30.5+01:00\nsimulation: {{start_time: 2030-01-01T00:00:00Z}}\n"
@@ -1670,14 +1673,15 @@ autoscale: {policy: target-tracking}
         "event_source_mapping.MaximumRetryAttempts",
         "event_source_mapping.MaximumRecordAgeInSeconds",
         "event_source_mapping.ParallelizationFactor",
-        "event_source_mapping.StartingPosition AT_TIMESTAMP",
         "stream.consumer enhanced_fan_out",
         "stream.other_consumers",
         "stream.mode ON_DEMAND",
         "actions",
         "producers[0].filter_pass",
         "producers[0].retry_rejected",
+        "function.behaviours[0].poison.partition_key on a rate producer's keys",
         "function.behaviours[0].effect report_failure",
+        "function.behaviours[1].poison.partition_key on a rate producer's keys",
         "function.behaviours[1].effect respond",
         "event_source_mapping.MetricsConfig",
         "event_source_mapping.KMSKeyArn",
