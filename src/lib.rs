@@ -20,6 +20,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod wallclock;
 
 pub use model::{RunError, World};
 pub use report::Summary;

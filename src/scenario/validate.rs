@@ -6,6 +6,7 @@
 //! everything wrong in the file. The caller turns paths into line:col. A `Scenario` is
 //! returned only when there is no problem at all.
 
+use crate::wallclock::parse_iso8601_ms;
 use std::collections::BTreeSet;
 
 use crate::time::{SimDuration, SimTime, US_PER_MS, US_PER_S};
@@ -1879,105 +1880,4 @@ fn timestamp_ms(v: &RawScalar) -> Result<i64, String> {
         }
         RawScalar::Text(t) => parse_iso8601_ms(t),
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Reads `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH:MM]` (no zone = UTC) as Unix ms.
-pub(crate) fn parse_iso8601_ms(text: &str) -> Result<i64, String> {
-    let bad = || format!("`{text}` is not an ISO-8601 time");
-    let s = text.trim();
-    let num = |part: &str, lo: i64, hi: i64| -> Result<i64, String> {
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || part.len() > 4 {
-            return Err(bad());
-        }
-        let v: i64 = part.parse().map_err(|_| bad())?;
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(bad())
-        }
-    };
-    let (date, rest) = match s.find(['T', 't', ' ']) {
-        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..).unwrap_or("")),
-        None => (s, ""),
-    };
-    let mut dp = date.split('-');
-    let (Some(y), Some(m), Some(d), None) = (dp.next(), dp.next(), dp.next(), dp.next()) else {
-        return Err(bad());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(bad());
-    }
-    let (y, m, d) = (num(y, 0, 9999)?, num(m, 1, 12)?, num(d, 1, 31)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if month_days.get((m - 1) as usize).is_none_or(|&md| d > md) {
-        return Err(bad());
-    }
-    // Zone: a trailing Z, or +HH:MM / -HH:MM after the time.
-    let (time, offset_min) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
-        (t, 0)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let (t, z) = rest.split_at(i);
-        let sign = if z.starts_with('-') { -1 } else { 1 };
-        let z = z.get(1..).unwrap_or("");
-        let (zh, zm) = match z.split_once(':') {
-            Some((h, m)) => (h, m),
-            None if z.len() == 4 => z.split_at(2),
-            None => (z, "00"),
-        };
-        (t, sign * (num(zh, 0, 23)? * 60 + num(zm, 0, 59)?))
-    } else {
-        (rest, 0)
-    };
-    let mut ms_of_day = 0i64;
-    if !time.is_empty() {
-        let mut tp = time.split(':');
-        let h = num(tp.next().unwrap_or(""), 0, 23)?;
-        let mi = num(tp.next().ok_or_else(bad)?, 0, 59)?;
-        let (sec, frac) = match tp.next() {
-            None => ("0", ""),
-            Some(sf) => sf.split_once('.').unwrap_or((sf, "")),
-        };
-        if tp.next().is_some() {
-            return Err(bad());
-        }
-        let sec = num(sec, 0, 60)?;
-        let frac_ms = if frac.is_empty() {
-            0
-        } else {
-            if !frac.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad());
-            }
-            let three: String = frac.chars().chain("000".chars()).take(3).collect();
-            three.parse::<i64>().map_err(|_| bad())?
-        };
-        ms_of_day = ((h * 60 + mi) * 60 + sec) * 1_000 + frac_ms;
-    } else if rest.is_empty() && s.len() != date.len() {
-        return Err(bad());
-    }
-    Ok(days_from_civil(y, m, d) * 86_400_000 + ms_of_day - offset_min * 60_000)
 }

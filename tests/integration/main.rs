@@ -1,5 +1,7 @@
 //! The one integration-test binary (design.md §7): a module per area.
 
+mod arbitrary;
 mod cli;
+mod invariants;
 mod rules;
 mod support;

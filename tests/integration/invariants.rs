@@ -1,0 +1,370 @@
+//! Property tests of the invariants of spec/esm-rules.md ("Fates and invariants"):
+//! I-1 conservation, I-2 order, I-3 isolation and I-5 determinism, and the counters
+//! beside them (R-METRIC-2), each over random valid scenarios (see `arbitrary.rs`).
+//!
+//! A failure prints the shrunk scenario; `kinesim::simulate` on it reproduces the run.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use kinesim::observe::metrics::{InvocationCounts, RecordCounts};
+use kinesim::report::summary::ShardSummary;
+use kinesim::scenario::*;
+use kinesim::time::{SimDuration, SimTime};
+use kinesim::{Summary, simulate};
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::arbitrary::{arb_poison, arb_scenario};
+use crate::support::{Captured, of_kind, run_traced};
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        // Shrunk failures are reported by the test, not kept in files beside the sources.
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
+/// Sequence numbers are canonical decimal strings (R-STREAM-2): shorter is smaller, and
+/// equal lengths compare as text.
+fn seq_cmp(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+fn seq<'a>(line: &'a Value, key: &str) -> &'a str {
+    line[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` is a string in {line}"))
+}
+
+fn num(line: &Value, key: &str) -> u64 {
+    line[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{key}` is a number in {line}"))
+}
+
+/// Runs a scenario, with its trace as text.
+fn run_with_trace_text(s: &Scenario) -> (Summary, String) {
+    let cap = Captured::default();
+    let summary = simulate(s, None, Some(Box::new(cap.clone()))).expect("the run completes");
+    (summary, cap.text())
+}
+
+/// R-METRIC-2's classes, for the run or a shard.
+fn check_invocation_classes(i: &InvocationCounts, what: &str) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        i.total,
+        i.ok + i.errors + i.timeouts + i.partial + i.invalid_response,
+        "R-METRIC-2 total = ok + errors + timeouts + partial + invalid_response for {}: {:?}",
+        what,
+        i
+    );
+    prop_assert_eq!(
+        i.cloudwatch_errors,
+        i.errors + i.timeouts,
+        "R-METRIC-2 cloudwatch_errors = errors + timeouts for {}: {:?}",
+        what,
+        i
+    );
+    Ok(())
+}
+
+/// The record counters beside the fates, for the run or a shard.
+fn check_record_counters(r: &RecordCounts, what: &str) -> Result<(), TestCaseError> {
+    prop_assert!(
+        r.redeliveries <= r.deliveries,
+        "redeliveries <= deliveries for {}: {:?}",
+        what,
+        r
+    );
+    // Each record's first delivery is a delivery that is not a redelivery; a delivered
+    // record was sent at least once, and only written records are sent.
+    let first_deliveries = r.deliveries - r.redeliveries;
+    prop_assert!(
+        r.delivered <= first_deliveries,
+        "delivered <= deliveries - redeliveries for {}: {:?}",
+        what,
+        r
+    );
+    prop_assert!(
+        first_deliveries <= r.written,
+        "deliveries - redeliveries <= written for {}: {:?}",
+        what,
+        r
+    );
+    // A duplicate is a successful processing after the first, so a redelivery.
+    prop_assert!(
+        r.duplicates <= r.redeliveries,
+        "duplicates <= redeliveries for {}: {:?}",
+        what,
+        r
+    );
+    Ok(())
+}
+
+/// Everything of a shard that I-3 says a failure elsewhere cannot move.
+///
+/// `invocations.cold_starts` is left out: execution environments are shared by every
+/// shard's invocations (R-CONC-3), so while a poisoned shard waits for its retry its idle
+/// environment may serve another shard, which then starts warm where it started cold.
+/// With `cold_start: 0` that changes no time, only which invocation is counted cold, and
+/// I-3 allows shared resources to be shared.
+fn isolated_view(sh: &ShardSummary) -> Value {
+    let mut invocations = sh.invocations;
+    invocations.cold_starts = 0;
+    serde_json::json!({
+        "id": sh.id,
+        "records": sh.records,
+        "invocations": invocations,
+        "iterator_age_ms": sh.iterator_age_ms,
+        "checkpoint_lag_ms": sh.checkpoint_lag_ms,
+        "latency_ms": sh.latency_ms,
+        "blocked_ms": sh.blocked_ms,
+    })
+}
+
+/// The scenarios of I-3: at least two shards, no concurrency limit in reach, no cold
+/// start, and no global failures (error_rate and outages hit every shard alike).
+fn arb_isolated() -> impl Strategy<Value = (Scenario, Behaviour)> {
+    arb_scenario()
+        .prop_map(|mut s| {
+            s.stream.shards = s.stream.shards.max(2);
+            s.function.reserved_concurrency = None;
+            s.function.account_concurrency = s.function.account_concurrency.max(1_000);
+            s.function.cold_start = SimDuration::ZERO;
+            s.function
+                .behaviours
+                .retain(|b| !matches!(b, Behaviour::ErrorRate(_) | Behaviour::Outage { .. }));
+            s
+        })
+        .prop_flat_map(|s| {
+            let dur_ms = s.duration.as_millis().max(1);
+            (Just(s), arb_poison(dur_ms, 1))
+        })
+        .prop_map(|(s, mut poison)| {
+            // Into shard 0, whatever the draw said.
+            if let Behaviour::Poison {
+                target: PoisonTarget::FirstAt { shard, .. },
+                ..
+            } = &mut poison
+            {
+                *shard = Some(0);
+            }
+            (s, poison)
+        })
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// I-1: every written record has exactly one fate, in the run and in every shard;
+    /// lost = discarded + expired; the run's counters are the sums of its shards'.
+    #[test]
+    fn i_1_conservation(s in arb_scenario()) {
+        let sum = simulate(&s, None, None).expect("the run completes");
+        let mut records = RecordCounts::default();
+        let mut invocations = InvocationCounts::default();
+        for sh in &sum.shards {
+            let r = &sh.records;
+            prop_assert_eq!(r.written, r.fates(), "I-1 for {}: {:?}", sh.id, r);
+            prop_assert_eq!(r.lost, r.discarded + r.expired, "lost for {}: {:?}", sh.id, r);
+            records.add(r);
+            invocations.add(&sh.invocations);
+        }
+        let r = &sum.records;
+        prop_assert_eq!(r.written, r.fates(), "I-1 for the run: {:?}", r);
+        prop_assert_eq!(r.lost, r.discarded + r.expired, "lost for the run: {:?}", r);
+        prop_assert_eq!(&records, r, "the run's records are the sum of its shards'");
+        prop_assert_eq!(
+            &invocations,
+            &sum.invocations,
+            "the run's invocations are the sum of its shards'"
+        );
+        prop_assert_eq!(sum.shards.len() as u32, s.stream.shards);
+    }
+
+    /// I-2: per shard and lane, in trace order, each `invoke` is either a retry of the
+    /// batch before it (same last record, its head possibly trimmed by retention, attempt
+    /// + 1) or a new batch wholly above it (attempt 1); a batch that succeeded is never
+    /// sent again, and the next batch starts only when the previous invocation has ended
+    /// (R-ORDER-1).
+    #[test]
+    fn i_2_order(s in arb_scenario()) {
+        let (_, trace) = run_traced(&s);
+        let mut lanes: BTreeMap<(String, u64), Vec<&Value>> = BTreeMap::new();
+        for inv in of_kind(&trace, "invoke") {
+            let shard = seq(inv, "shard").to_string();
+            lanes.entry((shard, num(inv, "lane"))).or_default().push(inv);
+        }
+        for ((shard, lane), invokes) in &lanes {
+            for inv in invokes {
+                prop_assert!(
+                    seq_cmp(seq(inv, "first_seq"), seq(inv, "last_seq")).is_le(),
+                    "a batch's first record is not above its last: {}", inv
+                );
+                prop_assert!(num(inv, "records") >= 1, "a batch holds a record: {}", inv);
+            }
+            prop_assert_eq!(
+                num(invokes[0], "attempt"), 1,
+                "{} lane {}: the first batch's first attempt is 1", shard, lane
+            );
+            for w in invokes.windows(2) {
+                let (prev, cur) = (w[0], w[1]);
+                let ctx = format!("{shard} lane {lane}:\n  {prev}\n  {cur}");
+                prop_assert!(
+                    num(cur, "t_ms") >= num(prev, "t_ms") + num(prev, "duration_ms"),
+                    "R-ORDER-1: one invocation in flight per lane: {}", ctx
+                );
+                let retry = seq(cur, "last_seq") == seq(prev, "last_seq");
+                if retry {
+                    prop_assert!(
+                        prev["outcome"] != "ok",
+                        "I-2: a batch that succeeded is sent again: {}", ctx
+                    );
+                    prop_assert!(
+                        seq_cmp(seq(cur, "first_seq"), seq(prev, "first_seq")).is_ge(),
+                        "I-2: a retry holds a record below its previous attempt: {}", ctx
+                    );
+                    prop_assert_eq!(
+                        num(cur, "attempt"), num(prev, "attempt") + 1,
+                        "a retry's attempt is the previous + 1: {}", ctx
+                    );
+                } else {
+                    prop_assert!(
+                        seq_cmp(seq(cur, "first_seq"), seq(prev, "last_seq")).is_gt(),
+                        "I-2: a new batch holds a record at or below an earlier batch's: {}",
+                        ctx
+                    );
+                    prop_assert_eq!(
+                        num(cur, "attempt"), 1,
+                        "a new batch's attempt is 1: {}", ctx
+                    );
+                }
+            }
+        }
+    }
+
+    /// I-5: the same scenario and seed give byte-identical summaries and traces.
+    #[test]
+    fn i_5_determinism(s in arb_scenario()) {
+        let (a, ta) = run_with_trace_text(&s);
+        let (b, tb) = run_with_trace_text(&s);
+        let ja = serde_json::to_string(&a.to_json_without_run()).unwrap();
+        let jb = serde_json::to_string(&b.to_json_without_run()).unwrap();
+        prop_assert_eq!(ja, jb, "I-5: the summaries differ");
+        prop_assert_eq!(a.run.events, b.run.events, "I-5: the event counts differ");
+        prop_assert!(ta == tb, "I-5: the traces differ");
+    }
+
+    /// The counters beside the fates (R-METRIC-2, R-CONC-1, R-ORDER-1, R-BATCH-1,
+    /// R-METRIC-1), checked against the summary and the trace.
+    #[test]
+    fn counters_are_consistent(s in arb_scenario()) {
+        let (sum, trace) = run_traced(&s);
+        let end_ms = s.duration.as_millis();
+        check_invocation_classes(&sum.invocations, "the run")?;
+        check_record_counters(&sum.records, "the run")?;
+        for sh in &sum.shards {
+            check_invocation_classes(&sh.invocations, &sh.id)?;
+            check_record_counters(&sh.records, &sh.id)?;
+            prop_assert!(
+                sh.iterator_age_ms.max <= end_ms
+                    && sh.iterator_age_ms.max <= s.stream.retention.as_millis(),
+                "{}: iterator age {:?} beyond the run or the retention", sh.id, sh.iterator_age_ms
+            );
+            prop_assert!(
+                sh.checkpoint_lag_ms.max <= end_ms,
+                "{}: checkpoint lag {:?} beyond the run", sh.id, sh.checkpoint_lag_ms
+            );
+            prop_assert!(
+                sh.latency_ms.max <= end_ms,
+                "{}: latency {:?} beyond the run", sh.id, sh.latency_ms
+            );
+            prop_assert!(sh.blocked_ms <= end_ms, "{}: blocked {} ms", sh.id, sh.blocked_ms);
+        }
+        prop_assert!(sum.iterator_age_ms.max <= end_ms, "{:?}", sum.iterator_age_ms);
+        let batch_size = u64::from(s.mapping.batch_size);
+        prop_assert!(
+            sum.batch_records.max <= batch_size,
+            "R-BATCH-1: a batch of {} records with BatchSize {}", sum.batch_records.max, batch_size
+        );
+        // R-CONC-1: the reserved concurrency if set, else the account's; R-ORDER-1: one
+        // batch per shard in flight (ParallelizationFactor 1).
+        let limit = s.function.reserved_concurrency.unwrap_or(s.function.account_concurrency);
+        prop_assert!(
+            sum.concurrency.max <= limit,
+            "R-CONC-1: concurrency {} above the limit {}", sum.concurrency.max, limit
+        );
+        prop_assert!(
+            sum.concurrency.max <= s.stream.shards * s.mapping.parallelization_factor,
+            "R-ORDER-1: concurrency {} above one per lane", sum.concurrency.max
+        );
+        if s.function.reserved_concurrency == Some(0) {
+            prop_assert_eq!(sum.invocations.total, 0, "reserved concurrency 0 invokes nothing");
+            prop_assert_eq!(sum.records.deliveries, 0);
+            prop_assert_eq!(sum.records.delivered, 0);
+            prop_assert_eq!(sum.concurrency.max, 0);
+        }
+        // The trace agrees: every send is an `invoke` line (invocations still running at
+        // the end have a line but no outcome counted yet), every throttle a `throttle`.
+        let invokes = of_kind(&trace, "invoke");
+        let sent: u64 = invokes.iter().map(|i| num(i, "records")).sum();
+        prop_assert_eq!(sent, sum.records.deliveries, "deliveries = records of the invoke lines");
+        let lines = invokes.len() as u64;
+        prop_assert!(
+            lines >= sum.invocations.total
+                && lines <= sum.invocations.total + u64::from(s.stream.shards),
+            "{} invoke lines for {} invocations", lines, sum.invocations.total
+        );
+        prop_assert!(sum.invocations.cold_starts <= lines);
+        prop_assert_eq!(of_kind(&trace, "throttle").len() as u64, sum.invocations.throttles);
+        for inv in &invokes {
+            prop_assert!(num(inv, "records") <= batch_size, "R-BATCH-1: {}", inv);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// I-3: a poison record in shard 0 changes nothing of any other shard when no
+    /// concurrency limit is in reach (cold starts aside: see `isolated_view`).
+    #[test]
+    fn i_3_isolation((s, poison) in arb_isolated()) {
+        let healthy = simulate(&s, None, None).expect("the run completes");
+        let mut poisoned = s.clone();
+        poisoned.function.behaviours.push(poison);
+        let sick = simulate(&poisoned, None, None).expect("the run completes");
+        for (a, b) in healthy.shards.iter().zip(&sick.shards).skip(1) {
+            prop_assert_eq!(isolated_view(a), isolated_view(b), "I-3: {} moved", &a.id);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// I-5's other side: the seed matters. Poisson traffic under two seeds gives two traces.
+    #[test]
+    fn i_5_determinism_the_seed_matters(
+        (mut s, other) in arb_scenario().prop_flat_map(|s| (Just(s), any::<u64>())),
+        rate in 10u64..=1_000,
+    ) {
+        prop_assume!(other != s.seed);
+        // Traffic that reaches the function in both runs: from t = 0, no window, 10 s or more.
+        s.duration = SimDuration(s.duration.0.clamp(10_000_000, 600_000_000));
+        s.simulation.mapping_start_delay = SimDuration::ZERO;
+        s.mapping.batching_window = SimDuration::ZERO;
+        s.function.reserved_concurrency = None;
+        s.function.account_concurrency = 1_000;
+        s.producers = vec![crate::support::rate("p", rate, 100, 1_000, SimTime::ZERO + s.duration)];
+        if let ProducerKind::Rate(r) = &mut s.producers[0].kind {
+            r.arrival = Arrival::Poisson;
+        }
+        let (_, a) = run_with_trace_text(&s);
+        s.seed = other;
+        let (_, b) = run_with_trace_text(&s);
+        prop_assert!(a != b, "two seeds gave the same trace");
+    }
+}
