@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! let loaded = kinesim::scenario::load("poison-pill").unwrap();
-//! let summary = kinesim::simulate(&loaded.base, None, None).unwrap();
+//! let summary = kinesim::simulate(&loaded.base, None, kinesim::Outputs::default()).unwrap();
 //! assert!(summary.records.expired > 0);
 //! ```
 
@@ -22,17 +22,17 @@ pub mod scenario;
 pub mod time;
 pub mod wallclock;
 
-pub use model::{RunError, World};
+pub use model::{Outputs, RunError, World};
 pub use report::Summary;
 
 /// Runs `scenario` to its end and returns its summary. `variant` only labels the
-/// summary; `trace` receives the JSON-lines trace (design.md §6.2) if given.
+/// summary; `outputs` receive the trace, destination messages and events asked for.
 pub fn simulate(
     scenario: &scenario::Scenario,
     variant: Option<&str>,
-    trace: Option<Box<dyn std::io::Write>>,
+    outputs: Outputs,
 ) -> Result<Summary, RunError> {
-    let mut world = World::new(scenario, trace);
+    let mut world = World::new(scenario, outputs);
     world.run()?;
     Ok(Summary::of(&world, variant))
 }

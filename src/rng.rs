@@ -24,6 +24,8 @@ pub enum Concern {
     Failures(u32),
     /// Each shard's polling phase.
     PollPhase,
+    /// Request ids and object keys of on-failure destination messages.
+    RequestIds,
 }
 
 /// A generator for `concern`, independent of every other concern's.
@@ -34,6 +36,7 @@ pub fn substream(seed: u64, concern: Concern) -> SimRng {
         Concern::Durations(i) => (3, u64::from(i)),
         Concern::Failures(i) => (4, u64::from(i)),
         Concern::PollPhase => (5, 0),
+        Concern::RequestIds => (6, 0),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream((kind << 32) | index);

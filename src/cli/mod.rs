@@ -70,10 +70,11 @@ pub enum CliError {
     /// The run stopped at a limit; raise it in the scenario or shorten the run.
     #[error(transparent)]
     Limit(#[from] LimitHit),
-    /// The trace file could not be created, written or moved into place; nothing was left
-    /// at its path.
-    #[error("--trace {path}: {source}")]
-    Trace {
+    /// An output file (`--trace`, `--destination`, `--events`) could not be created,
+    /// written or moved into place; nothing was left at its path.
+    #[error("{flag} {path}: {source}")]
+    File {
+        flag: &'static str,
         path: String,
         #[source]
         source: io::Error,
@@ -91,7 +92,7 @@ impl CliError {
             CliError::Scenario(_) | CliError::Invalid { .. } | CliError::UnknownBuiltin { .. } => {
                 EXIT_INVALID
             }
-            CliError::Trace { .. } | CliError::Output(_) => EXIT_INVALID,
+            CliError::File { .. } | CliError::Output(_) => EXIT_INVALID,
             CliError::Limit(_) => EXIT_LIMIT,
         }
     }

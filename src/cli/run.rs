@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{CliError, Format, Out};
-use crate::model::RunError;
+use crate::model::{Outputs, RunError};
 use crate::report::{Summary, markdown, text};
 use crate::scenario::{self, ProducerKind, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -37,6 +37,12 @@ pub struct RunArgs {
     /// expiries, reshards) to FILE; written completely or not at all.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Write the on-failure destination messages, in the AWS shape, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub destination: Option<PathBuf>,
+    /// Write the event each invocation receives (the exact Kinesis event JSON), one per line.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }
 
 /// `--duration`: a scenario-format duration that is not zero.
@@ -86,20 +92,35 @@ fn set_duration(s: &mut Scenario, d: SimDuration) {
 pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
     let s = plan(args)?;
     let variant = args.variant.as_deref();
-    let summary = match &args.trace {
-        None => crate::simulate(&s, variant, None).map_err(|e| run_error(e, Path::new("-")))?,
-        Some(path) => {
-            let (tmp, file) = TempFile::beside(path).map_err(|source| trace_error(path, source))?;
-            let writer = Box::new(BufWriter::new(file));
-            let summary =
-                crate::simulate(&s, variant, Some(writer)).map_err(|e| run_error(e, path))?;
-            // The world, and with it the trace writer, is gone: the file is flushed
-            // (the trace's `finish` reports a failed flush) and closed.
-            tmp.persist(path)
-                .map_err(|source| trace_error(path, source))?;
-            summary
+    // Every output file is written beside its target and moved into place only when
+    // the whole run succeeded.
+    let mut outputs = Outputs::default();
+    let mut temps = vec![];
+    for (flag, path, slot) in [
+        ("--trace", &args.trace, &mut outputs.trace),
+        ("--destination", &args.destination, &mut outputs.destination),
+        ("--events", &args.events, &mut outputs.events),
+    ] {
+        if let Some(path) = path {
+            let (tmp, file) =
+                TempFile::beside(path).map_err(|source| file_error(flag, path, source))?;
+            *slot = Some(Box::new(BufWriter::new(file)) as Box<dyn Write>);
+            temps.push((flag, path, tmp));
         }
-    };
+    }
+    let summary = crate::simulate(&s, variant, outputs).map_err(|e| match e {
+        RunError::Limit(l) => CliError::Limit(l),
+        RunError::Output(source) => CliError::File {
+            flag: "output",
+            path: "files".into(),
+            source,
+        },
+    })?;
+    // The world, and with it every writer, is gone: the files are flushed and closed.
+    for (flag, path, tmp) in temps {
+        tmp.persist(path)
+            .map_err(|source| file_error(flag, path, source))?;
+    }
     out.emit(&render(&summary, args.format, out.colour))
 }
 
@@ -117,17 +138,11 @@ fn render(summary: &Summary, format: Format, colour: bool) -> Vec<u8> {
     buf
 }
 
-fn trace_error(path: &Path, source: io::Error) -> CliError {
-    CliError::Trace {
+fn file_error(flag: &'static str, path: &Path, source: io::Error) -> CliError {
+    CliError::File {
+        flag,
         path: path.display().to_string(),
         source,
-    }
-}
-
-fn run_error(e: RunError, trace: &Path) -> CliError {
-    match e {
-        RunError::Limit(l) => CliError::Limit(l),
-        RunError::Trace(source) => trace_error(trace, source),
     }
 }
 

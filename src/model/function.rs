@@ -1,15 +1,19 @@
 //! The Lambda function: concurrency, execution environments, and what an invocation
-//! does with a batch (R-CONC-1..3, R-ERR-1, R-PBR-1).
+//! does with a batch (R-CONC-1..3, R-ERR-1, R-PBR-1..3).
 //!
 //! The model decides an invocation's whole fate when it starts (outcome, handler
-//! duration, how many records it processed), because nothing that happens meanwhile can
-//! change it; the end is then one timer.
+//! duration, which records it processed, what it answered), because nothing that
+//! happens meanwhile can change it; the end is then one timer.
 
 use std::collections::VecDeque;
 
 use rand::RngExt;
+use serde_json::Value;
 
+use crate::model::destination::FunctionError;
 use crate::rng::{Concern, SimRng, substream};
+use crate::scenario::{Behaviour, Effect, FunctionSpec, PPM_ONE};
+use crate::time::{SimDuration, SimTime};
 
 /// The random draws of one shard's invocations: its own sub-streams, so that what
 /// happens on one shard never shifts another's draws (I-3).
@@ -26,8 +30,6 @@ impl InvocationRng {
         }
     }
 }
-use crate::scenario::{Behaviour, Effect, FunctionSpec, PPM_ONE};
-use crate::time::{SimDuration, SimTime};
 
 /// How an invocation ended (R-METRIC-2's classes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,10 @@ pub enum Outcome {
     Ok,
     Error,
     Timeout,
+    /// A valid partial batch response naming failed records (R-PBR-2).
+    Partial,
+    /// A response that counts as a complete failure (R-PBR-3).
+    InvalidResponse,
 }
 
 impl Outcome {
@@ -43,7 +49,17 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Error => "error",
             Outcome::Timeout => "timeout",
+            Outcome::Partial => "partial",
+            Outcome::InvalidResponse => "invalid_response",
         }
+    }
+
+    /// Whether the ESM treats the whole batch as failed.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::Error | Outcome::Timeout | Outcome::InvalidResponse
+        )
     }
 }
 
@@ -66,22 +82,86 @@ pub struct BatchFacts {
     pub data_bytes: u64,
     /// In batch order.
     pub poisons: Vec<PoisonHit>,
+    /// Sequence numbers of the batch's records are `seq(first + offset)`; the function
+    /// needs them to name records, the ESM to read a response. `offset_of` maps an
+    /// itemIdentifier back to an offset in the batch.
+    pub shard: u32,
+    pub first_index: u64,
+}
+
+impl BatchFacts {
+    /// The offset in the batch of the record `item_identifier` names, if any.
+    pub fn offset_of(&self, item_identifier: &str) -> Option<u64> {
+        let (shard, index) = crate::model::stream::parse_sequence_number(item_identifier)?;
+        (shard == self.shard
+            && index >= self.first_index
+            && index - self.first_index < self.records)
+            .then(|| index - self.first_index)
+    }
 }
 
 /// The decided fate of one invocation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
     pub outcome: Outcome,
     /// Handler time (the timeout itself for a timeout); cold start not included.
     pub handler: SimDuration,
-    /// Records at the front of the batch the function processed successfully
-    /// (the whole batch on success; those before the poison record on a throw).
-    pub processed: u64,
+    /// On a throw, the records before the throwing one were processed successfully
+    /// (R-ERR-1): their count. On success and partial success, the whole batch
+    /// (less `named`).
+    pub processed_prefix: u64,
+    /// Offsets the response names as failed, sorted: read by the ESM only with
+    /// ReportBatchItemFailures (R-PBR-1).
+    pub named: Vec<u64>,
     /// Offset of the record the function failed at, if a poison record failed it.
     pub failed_offset: Option<u64>,
-    /// Records the function meant to report as failed although the mapping does not read
-    /// the report (R-PBR-1): success for the ESM, silently lost.
-    pub acknowledged_unprocessed: u64,
+    /// What a destination message reports for this failure (R-DEST-2).
+    pub function_error: FunctionError,
+}
+
+/// What the ESM makes of a function's response (R-PBR-3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Success,
+    /// Valid, naming these offsets (sorted, without repeats).
+    Failures(Vec<u64>),
+    /// A complete failure of the batch.
+    Invalid,
+}
+
+/// Reads a partial batch response (R-PBR-3): null, `""`, `[]`, `{}`,
+/// `{"batchItemFailures": []}` and `{"batchItemFailures": null}` are success; an entry
+/// whose itemIdentifier is missing, null, empty or not a sequence number of the batch
+/// makes the whole response a complete failure.
+pub fn read_response(response: &Value, batch: &BatchFacts) -> Response {
+    let failures = match response {
+        Value::Null => return Response::Success,
+        Value::String(s) if s.is_empty() => return Response::Success,
+        Value::Array(a) if a.is_empty() => return Response::Success,
+        Value::Object(o) => match o.get("batchItemFailures") {
+            None | Some(Value::Null) => return Response::Success,
+            Some(Value::Array(items)) => items,
+            Some(_) => return Response::Invalid,
+        },
+        _ => return Response::Invalid,
+    };
+    let mut named = Vec::with_capacity(failures.len());
+    for item in failures {
+        let Some(Value::String(id)) = item.get("itemIdentifier") else {
+            return Response::Invalid;
+        };
+        let Some(offset) = batch.offset_of(id) else {
+            return Response::Invalid;
+        };
+        named.push(offset);
+    }
+    named.sort_unstable();
+    named.dedup();
+    if named.is_empty() {
+        Response::Success
+    } else {
+        Response::Failures(named)
+    }
 }
 
 /// Whether an invocation may start.
@@ -153,8 +233,11 @@ impl FunctionModel {
         self.idle.push_back(now);
     }
 
-    /// Decides what the invocation starting at `now` does with `batch` (R-ERR-1).
-    /// `reads_item_failures`: FunctionResponseTypes has ReportBatchItemFailures.
+    /// Decides what the invocation starting at `now` does with `batch` (R-ERR-1): an
+    /// outage or transient error fails it whole; otherwise the function works through
+    /// the batch in order and throws or hangs at the first poison record with that
+    /// effect, or answers with the failures it reports (R-PBR-1..3). `reads_item_failures`:
+    /// FunctionResponseTypes has ReportBatchItemFailures.
     pub fn invoke(
         &mut self,
         now: SimTime,
@@ -164,41 +247,39 @@ impl FunctionModel {
     ) -> Invocation {
         let timeout = self.spec.timeout;
         let full = Self::handler_time(&self.spec, rng, now, batch.records, batch.data_bytes);
-        let fail_whole = |outcome| Invocation {
+        let failed_whole = |outcome: Outcome, handler: SimDuration| Invocation {
             outcome,
-            handler: if outcome == Outcome::Timeout {
-                timeout
-            } else {
-                full.min(timeout)
-            },
-            processed: 0,
+            handler,
+            processed_prefix: 0,
+            named: vec![],
             failed_offset: None,
-            acknowledged_unprocessed: 0,
+            function_error: FunctionError::Unhandled,
+        };
+        let throw_or_timeout = |handler: SimDuration| {
+            if handler > timeout {
+                failed_whole(Outcome::Timeout, timeout)
+            } else {
+                failed_whole(Outcome::Error, handler)
+            }
         };
         // Transient failures: the invocation runs its modelled duration, processes nothing.
         let mut error_rate = 0;
         for b in &self.spec.behaviours {
             match b {
                 Behaviour::Outage { from, to } if *from <= now && now < *to => {
-                    return fail_whole(if full > timeout {
-                        Outcome::Timeout
-                    } else {
-                        Outcome::Error
-                    });
+                    return throw_or_timeout(full);
                 }
                 Behaviour::ErrorRate(p) => error_rate = error_rate.max(*p),
                 _ => {}
             }
         }
         if error_rate > 0 && rng.failures.random_range(0..PPM_ONE) < error_rate {
-            return fail_whole(if full > timeout {
-                Outcome::Timeout
-            } else {
-                Outcome::Error
-            });
+            return throw_or_timeout(full);
         }
-        // Poison records, in batch order: the first that throws or hangs decides.
-        let mut reported = 0;
+        // Poison records, in batch order: the first that throws or hangs decides;
+        // reported failures and a fixed response are collected for the answer.
+        let mut named = vec![];
+        let mut respond: Option<&Value> = None;
         for hit in &batch.poisons {
             let Some(Behaviour::Poison { effect, times, .. }) =
                 self.spec.behaviours.get(hit.behaviour as usize)
@@ -213,38 +294,57 @@ impl FunctionModel {
                     let handler =
                         Self::handler_time(&self.spec, rng, now, hit.offset + 1, hit.bytes_through);
                     if handler > timeout {
-                        return fail_whole(Outcome::Timeout);
+                        return failed_whole(Outcome::Timeout, timeout);
                     }
                     return Invocation {
-                        outcome: Outcome::Error,
-                        handler,
-                        processed: hit.offset,
+                        processed_prefix: hit.offset,
                         failed_offset: Some(hit.offset),
-                        acknowledged_unprocessed: 0,
+                        ..failed_whole(Outcome::Error, handler)
                     };
                 }
                 Effect::Timeout => {
                     return Invocation {
-                        outcome: Outcome::Timeout,
-                        handler: timeout,
-                        processed: 0,
                         failed_offset: Some(hit.offset),
-                        acknowledged_unprocessed: 0,
+                        ..failed_whole(Outcome::Timeout, timeout)
                     };
                 }
-                Effect::ReportFailure | Effect::Respond(_) => reported += 1,
+                Effect::ReportFailure => named.push(hit.offset),
+                Effect::Respond(v) => {
+                    respond.get_or_insert(v);
+                }
             }
         }
         if full > timeout {
-            return fail_whole(Outcome::Timeout);
+            return failed_whole(Outcome::Timeout, timeout);
         }
-        Invocation {
+        let response = match respond {
+            Some(v) => read_response(v, batch),
+            None if named.is_empty() => Response::Success,
+            None => Response::Failures(named),
+        };
+        let ok = Invocation {
             outcome: Outcome::Ok,
             handler: full,
-            processed: batch.records,
+            processed_prefix: batch.records,
+            named: vec![],
             failed_offset: None,
-            // R-PBR-1: without ReportBatchItemFailures the report is not read.
-            acknowledged_unprocessed: if reads_item_failures { 0 } else { reported },
+            function_error: FunctionError::None,
+        };
+        match response {
+            Response::Success => ok,
+            // R-PBR-1: without ReportBatchItemFailures the answer is not read: success.
+            Response::Failures(named) if !reads_item_failures => Invocation { named, ..ok },
+            Response::Invalid if !reads_item_failures => ok,
+            Response::Failures(named) => Invocation {
+                outcome: Outcome::Partial,
+                named,
+                ..ok
+            },
+            Response::Invalid => Invocation {
+                outcome: Outcome::InvalidResponse,
+                processed_prefix: 0,
+                ..ok
+            },
         }
     }
 

@@ -1,6 +1,7 @@
-//! The event source mapping's work on one shard: polling, batching, invoking, retrying,
-//! and retention trimming the records it holds (R-POLL-1, R-BATCH-1..3, R-ORDER-1,
-//! R-CONC-2, R-ERR-1/2/5/6, R-METRIC-1).
+//! The event source mapping's work on one shard: polling, batching, invoking, and
+//! retention trimming the records it holds (R-POLL-1, R-BATCH-1..4, R-ORDER-1, R-CONC-2,
+//! R-ERR-6, R-METRIC-1). What follows an invocation's end (success, retries, bisect,
+//! partial responses, discards) is in `retry.rs`.
 //!
 //! With ParallelizationFactor 1 a shard has one lane, and the lane's records are index
 //! ranges of the shard's log: `[checkpoint, batch.first)` is empty, `[batch.first,
@@ -11,8 +12,9 @@
 use serde_json::json;
 
 use crate::model::event::{Event, LaneRef};
-use crate::model::function::{BatchFacts, Invocation, Outcome, PoisonHit, Start};
-use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES};
+use crate::model::function::{BatchFacts, Invocation, PoisonHit, Start};
+use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
+use crate::model::ranges::RangeSet;
 use crate::model::stream::{SeqIndex, sequence_number};
 use crate::model::world::World;
 use crate::time::{SimDuration, SimTime};
@@ -27,29 +29,24 @@ pub const GET_RECORDS_MAX_BYTES: u64 = 10 << 20;
 pub struct Batch {
     pub first: SeqIndex,
     pub end: SeqIndex,
-    /// Invocations of this batch that reached the function.
+    /// Invocations of this batch that reached the function (approximateInvokeCount).
     pub invocations: u32,
-    /// Failed invocations (the exponent of the retry backoff).
+    /// Failed invocations: the retry count of R-ERR-3 and the backoff's exponent.
     pub failures: u32,
     /// Throttled attempts since the last invocation (the throttle backoff's exponent).
     pub throttles: u32,
-    /// Records `[first, processed_upto)` were processed successfully at least once.
-    pub processed_upto: SeqIndex,
-    /// The invocation in flight, decided when it started.
-    pub current: Option<Invocation>,
+    /// The invocation in flight started a new execution environment.
     pub cold: bool,
 }
 
 impl Batch {
-    fn new(first: SeqIndex, end: SeqIndex) -> Self {
+    pub fn new(first: SeqIndex, end: SeqIndex) -> Self {
         Batch {
             first,
             end,
             invocations: 0,
             failures: 0,
             throttles: 0,
-            processed_upto: first,
-            current: None,
             cold: false,
         }
     }
@@ -80,6 +77,14 @@ pub struct Lane {
     /// Oldest record without a fate.
     pub checkpoint: SeqIndex,
     pub state: LaneState,
+    /// Halves of bisected batches waiting their turn, the next on top (R-BISECT-1).
+    pub halves: Vec<Batch>,
+    /// The invocation in flight, decided when it started.
+    pub inflight: Option<Invocation>,
+    /// In-flight records processed successfully at least once (for `duplicates`).
+    pub processed: RangeSet,
+    /// In-flight records delivered at least once (for `redeliveries`).
+    pub delivered: RangeSet,
     /// Generation of the lane's one live timer; older timers are stale.
     pub generation: u32,
     /// When the open batching window opened (R-BATCH-3).
@@ -89,12 +94,16 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// First record not in a batch.
+    /// First record not in a batch (nor in a bisected half).
     pub fn queue_start(&self) -> SeqIndex {
-        match self.state {
+        let current = match self.state {
             LaneState::Idle => self.checkpoint,
             LaneState::Invoking(b) | LaneState::Waiting(b) => b.end,
-        }
+        };
+        self.halves
+            .iter()
+            .map(|h| h.end)
+            .fold(current, SeqIndex::max)
     }
 
     /// A failing (or throttled) batch waits: the lane is blocked and is not polled for.
@@ -110,7 +119,7 @@ pub fn backoff(initial: SimDuration, max: SimDuration, k: u32) -> SimDuration {
 }
 
 impl World {
-    fn schedule_lane_timer(&mut self, s: usize, at: SimTime) {
+    pub(crate) fn schedule_lane_timer(&mut self, s: usize, at: SimTime) {
         let lane = &mut self.shards[s].lane;
         lane.generation = lane.generation.wrapping_add(1);
         let generation = lane.generation;
@@ -126,7 +135,7 @@ impl World {
         );
     }
 
-    fn cancel_lane_timer(&mut self, s: usize) {
+    pub(crate) fn cancel_lane_timer(&mut self, s: usize) {
         let lane = &mut self.shards[s].lane;
         lane.generation = lane.generation.wrapping_add(1);
     }
@@ -196,7 +205,7 @@ impl World {
 
     /// After a batch finishes on a shard that is behind, the next poll need not wait
     /// for the tick (R-POLL-1): now if the call limit allows, else as soon as it does.
-    fn catch_up(&mut self, s: usize) {
+    pub(crate) fn catch_up(&mut self, s: usize) {
         let now = self.now();
         let batch_size = u64::from(self.scenario.mapping.batch_size);
         let shard = &mut self.shards[s];
@@ -223,7 +232,7 @@ impl World {
 
     /// The lane is idle: send the next batch if R-BATCH-1 says so, or open the batching
     /// window (R-BATCH-3).
-    fn try_start(&mut self, s: usize) {
+    pub(crate) fn try_start(&mut self, s: usize) {
         let now = self.now();
         let window = self.scenario.mapping.batching_window;
         let (first, end, full) = self.next_batch_range(s);
@@ -278,16 +287,17 @@ impl World {
         (first, end, full)
     }
 
-    /// Sends a batch (first attempt or retry): retention first trims its head (R-ERR-6),
-    /// then the function takes it or throttles (R-CONC-2).
-    fn send(&mut self, s: usize, batch: Batch) {
+    /// Sends a batch (first attempt or retry): retention trims its head (R-ERR-6), the
+    /// record age cuts what is too old (R-ERR-4), then the function takes it or
+    /// throttles (R-CONC-2).
+    pub(crate) fn send(&mut self, s: usize, batch: Batch) {
         let now = self.now();
         self.shards[s].lane.state = LaneState::Waiting(batch);
         self.trim(s);
+        self.cut_by_age(s);
         let LaneState::Waiting(mut batch) = self.shards[s].lane.state else {
-            // Retention took the whole batch; the lane goes on.
-            self.try_start(s);
-            return;
+            // Retention or age took the whole batch; the lane goes on.
+            return self.next_batch(s);
         };
         let sim = &self.scenario.simulation;
         let (initial, max) = (sim.retry_backoff_initial, sim.retry_backoff_max);
@@ -306,9 +316,27 @@ impl World {
         batch.throttles = 0;
         let facts = self.batch_facts(s, batch.first, batch.end);
         let rbif = self.scenario.mapping.report_batch_item_failures;
-        let inv = self
-            .function
-            .invoke(now, &facts, rbif, &mut self.shards[s].rng);
+        let entries_bytes: u64 = self.entries_bytes(s, batch.first, batch.end);
+        let inv = if event_bytes(batch.len(), entries_bytes) > PAYLOAD_CAP_BYTES {
+            // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
+            // be sent; the attempt fails like a throw, and retries, age and the
+            // destination deal with it.
+            Invocation {
+                outcome: crate::model::function::Outcome::Error,
+                handler: SimDuration::ZERO,
+                processed_prefix: 0,
+                named: vec![],
+                failed_offset: Some(0),
+                function_error: crate::model::destination::FunctionError::Unhandled,
+            }
+        } else {
+            self.function
+                .invoke(now, &facts, rbif, &mut self.shards[s].rng)
+        };
+        if self.events_out.enabled() {
+            let event = self.event_json(s, batch.first, batch.end);
+            self.events_out.write_line(&event);
+        }
         let shard = &mut self.shards[s];
         let n = batch.len();
         let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(now);
@@ -319,9 +347,8 @@ impl World {
             .record(now.saturating_since(last_arrival).as_millis());
         let m = &mut shard.metrics;
         m.records.deliveries += n;
-        if batch.invocations > 0 {
-            m.records.redeliveries += n;
-        }
+        m.records.redeliveries += shard.lane.delivered.count_in(batch.first, batch.end);
+        shard.lane.delivered.insert(batch.first, batch.end);
         m.batches += 1;
         m.batch_records_sum += n;
         m.batch_records_max = m.batch_records_max.max(n);
@@ -330,12 +357,12 @@ impl World {
         if batch.cold {
             m.invocations.cold_starts += 1;
         }
-        batch.current = Some(inv);
-        let wall = if batch.cold {
+        let cold = if batch.cold {
             self.scenario.function.cold_start
         } else {
             SimDuration::ZERO
-        } + inv.handler;
+        };
+        let wall = cold + inv.handler;
         if self.trace.enabled() {
             let mut line = json!({
                 "shard": shard.id, "lane": 0, "attempt": batch.invocations,
@@ -349,24 +376,38 @@ impl World {
             }
             self.trace.line(now, "invoke", line);
         }
-        self.shards[s].lane.state = LaneState::Invoking(batch);
+        shard.lane.inflight = Some(inv);
+        shard.lane.state = LaneState::Invoking(batch);
         self.schedule_lane_timer(s, now + wall);
+    }
+
+    /// Bytes of the event entries of `[first, end)` (R-BATCH-2).
+    fn entries_bytes(&self, s: usize, first: SeqIndex, end: SeqIndex) -> u64 {
+        let mut total = 0;
+        self.shards[s].log.for_each_in(first, end, |a, b, run| {
+            total += (b - a) * u64::from(run.entry_bytes)
+        });
+        total
     }
 
     /// What the function needs to know of `[first, end)`; counts a delivery on each
     /// poison record in it (for `times: N`).
     fn batch_facts(&mut self, s: usize, first: SeqIndex, end: SeqIndex) -> BatchFacts {
-        let log = &mut self.shards[s].log;
+        let shard = &mut self.shards[s];
+        let log = &mut shard.log;
         let mut facts = BatchFacts {
             records: end - first,
+            shard: shard.number,
+            first_index: first,
             ..BatchFacts::default()
         };
         let mut poisoned = vec![];
         log.for_each_in(first, end, |a, b, run| {
-            facts.data_bytes += (b - a) * u64::from(run.data_bytes);
             if let Some(behaviour) = run.tag.poison {
-                poisoned.push((a, behaviour, facts.data_bytes));
+                // Poison runs hold one record each.
+                poisoned.push((a, behaviour, facts.data_bytes + u64::from(run.data_bytes)));
             }
+            facts.data_bytes += (b - a) * u64::from(run.data_bytes);
         });
         for (idx, behaviour, bytes_through) in poisoned {
             let hits = log.run_of_mut(idx).map(|r| {
@@ -395,73 +436,43 @@ impl World {
         }
     }
 
-    fn invocation_ended(&mut self, s: usize, mut batch: Batch) {
-        let now = self.now();
-        self.function.finish(now);
-        let inv = batch
-            .current
-            .take()
-            .expect("an invoking batch has its invocation");
-        let cold = if batch.cold {
-            self.scenario.function.cold_start
-        } else {
-            SimDuration::ZERO
-        };
-        let shard = &mut self.shards[s];
-        let m = &mut shard.metrics;
-        m.billed_ms += (cold + inv.handler).as_millis_ceil();
-        m.invocations.total += 1;
-        match inv.outcome {
-            Outcome::Ok => m.invocations.ok += 1,
-            Outcome::Error => m.invocations.errors += 1,
-            Outcome::Timeout => m.invocations.timeouts += 1,
+    /// The lane finished a batch (delivered or discarded): the next bisected half goes at
+    /// once (R-BISECT-1); otherwise the lane reads on and starts the next batch.
+    pub(crate) fn next_batch(&mut self, s: usize) {
+        let lane = &mut self.shards[s].lane;
+        if let Some(half) = lane.halves.pop() {
+            lane.state = LaneState::Waiting(half);
+            return self.send(s, half);
         }
-        m.invocations.cloudwatch_errors = m.invocations.errors + m.invocations.timeouts;
-        // Duplicates: successful processings of records processed successfully before.
-        let processed_end = batch.first + inv.processed;
-        if batch.processed_upto > batch.first {
-            m.records.duplicates += processed_end.min(batch.processed_upto) - batch.first;
-        }
-        batch.processed_upto = batch.processed_upto.max(processed_end);
-        m.records.acknowledged_unprocessed += inv.acknowledged_unprocessed;
-        match inv.outcome {
-            Outcome::Ok => {
-                self.deliver(s, batch.first, batch.end);
-                self.shards[s].lane.state = LaneState::Idle;
-                self.unblock(s);
-                self.catch_up(s);
-                if self.shards[s].lane.state == LaneState::Idle {
-                    self.try_start(s);
-                }
-            }
-            Outcome::Error | Outcome::Timeout => {
-                // R-ERR-2: the whole batch is retried, after the backoff of R-ERR-5.
-                batch.failures += 1;
-                let sim = &self.scenario.simulation;
-                let delay = backoff(
-                    sim.retry_backoff_initial,
-                    sim.retry_backoff_max,
-                    batch.failures,
-                );
-                let lane = &mut self.shards[s].lane;
-                lane.state = LaneState::Waiting(batch);
-                lane.blocked_since.get_or_insert(now);
-                self.schedule_lane_timer(s, now + delay);
-            }
+        lane.state = LaneState::Idle;
+        self.unblock(s);
+        self.catch_up(s);
+        if self.shards[s].lane.state == LaneState::Idle {
+            self.try_start(s);
         }
     }
 
-    /// The checkpoint passes `[first, end)` as delivered.
-    fn deliver(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
+    /// The checkpoint passes `[first, end)`, which must start at it (I-2).
+    pub(crate) fn pass_checkpoint(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
+        let lane = &mut self.shards[s].lane;
+        debug_assert_eq!(first, lane.checkpoint, "I-2: the checkpoint moves in order");
+        lane.checkpoint = end;
+        lane.processed.prune_below(end);
+        lane.delivered.prune_below(end);
+        // Records behind the checkpoint are never read again: drop them.
+        self.shards[s].log.trim_to(end);
+    }
+
+    /// The checkpoint passes `[first, end)` as delivered, with its latency (R-METRIC-1).
+    pub(crate) fn deliver(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
+        if first >= end {
+            return;
+        }
         let now = self.now();
         let shard = &mut self.shards[s];
-        debug_assert_eq!(
-            first, shard.lane.checkpoint,
-            "I-2: the checkpoint moves in order"
-        );
         shard.metrics.records.delivered += end - first;
-        // R-METRIC-1 latency, write to checkpoint: per run slice, in a few chunks (the
-        // arrivals of a slice are evenly spaced, so chunk midpoints are exact enough).
+        // Per run slice, in a few chunks: a slice's arrivals are evenly spaced, so chunk
+        // midpoints are exact enough; the exact maximum is kept beside.
         let latency = &mut shard.metrics.latency;
         shard.log.for_each_in(first, end, |a, b, run| {
             let n = b - a;
@@ -474,12 +485,10 @@ impl World {
             }
             latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
         });
-        shard.lane.checkpoint = end;
-        // Records behind the checkpoint are never read again: drop them.
-        shard.log.trim_to(end);
+        self.pass_checkpoint(s, first, end);
     }
 
-    fn unblock(&mut self, s: usize) {
+    pub(crate) fn unblock(&mut self, s: usize) {
         let now = self.now();
         let shard = &mut self.shards[s];
         if let Some(since) = shard.lane.blocked_since.take() {
@@ -508,6 +517,8 @@ impl World {
         }
         shard.log.trim_to(upto);
         let expired = upto.saturating_sub(shard.lane.checkpoint.max(head));
+        shard.lane.processed.prune_below(upto);
+        shard.lane.delivered.prune_below(upto);
         if expired > 0 {
             shard.metrics.records.expired += expired;
             self.trace.line(
@@ -518,14 +529,27 @@ impl World {
         }
         shard.lane.checkpoint = shard.lane.checkpoint.max(upto);
         shard.read_pos = shard.read_pos.max(upto);
+        for h in &mut shard.lane.halves {
+            h.first = h.first.max(upto.min(h.end));
+        }
+        shard.lane.halves.retain(|h| !h.is_empty());
         if let LaneState::Waiting(mut b) = shard.lane.state {
             if b.first < upto {
                 b.first = upto.min(b.end);
-                b.processed_upto = b.processed_upto.max(b.first);
                 if b.is_empty() {
-                    shard.lane.state = LaneState::Idle;
+                    // The whole batch expired: the next half, if any, is due at once.
                     self.cancel_lane_timer(s);
-                    self.unblock(s);
+                    let lane = &mut self.shards[s].lane;
+                    match lane.halves.pop() {
+                        Some(half) => {
+                            lane.state = LaneState::Waiting(half);
+                            self.schedule_lane_timer(s, now);
+                        }
+                        None => {
+                            lane.state = LaneState::Idle;
+                            self.unblock(s);
+                        }
+                    }
                 } else {
                     shard.lane.state = LaneState::Waiting(b);
                 }

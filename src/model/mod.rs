@@ -1,12 +1,16 @@
 //! The AWS model: the stream and its shards, producers, the event source mapping and
 //! the function. `World` owns all of it and handles the events of `event.rs`.
 
+pub mod destination;
 pub mod event;
 pub mod function;
 pub mod mapping;
 pub mod payload;
 pub mod producer;
+pub mod ranges;
+pub mod records;
+pub mod retry;
 pub mod stream;
 pub mod world;
 
-pub use world::{RunError, World};
+pub use world::{Outputs, RunError, World};

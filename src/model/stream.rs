@@ -322,9 +322,32 @@ pub fn sequence_number(shard: u32, i: SeqIndex) -> String {
     format!("4960{shard:012}{i:040}")
 }
 
+/// The shard number and index of a sequence number kinesim wrote, if `s` is one.
+pub fn parse_sequence_number(s: &str) -> Option<(u32, SeqIndex)> {
+    if s.len() != SEQUENCE_NUMBER_LEN
+        || !s.starts_with("4960")
+        || !s.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let shard = s.get(4..16)?.parse().ok()?;
+    let index = s.get(16..)?.parse().ok()?;
+    Some((shard, index))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequence_numbers_parse_back() {
+        assert_eq!(
+            parse_sequence_number(&sequence_number(3, 42)),
+            Some((3, 42))
+        );
+        assert_eq!(parse_sequence_number("123"), None);
+        assert_eq!(parse_sequence_number(""), None);
+    }
 
     fn run(count: u64, t_base: u64, step_num: u64, step_den: u64) -> Run {
         Run {

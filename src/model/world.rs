@@ -10,6 +10,7 @@ use std::io::Write;
 use rand::RngExt;
 
 use crate::engine::{Engine, LimitHit};
+use crate::model::destination::Destinations;
 use crate::model::event::Event;
 use crate::model::function::{FunctionModel, InvocationRng};
 use crate::model::mapping::Lane;
@@ -17,7 +18,7 @@ use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
 use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
-use crate::observe::trace::Trace;
+use crate::observe::trace::{JsonLines, Trace};
 use crate::rng::{Concern, substream};
 use crate::scenario::{Behaviour, PoisonTarget, Scenario, StartingPosition};
 use crate::time::{SimDuration, SimTime, US_PER_S};
@@ -28,13 +29,24 @@ pub const WRITE_LIMIT_BYTES: u64 = 1 << 20;
 /// Bytes of one PUT payload unit (R-COST-1).
 pub const PUT_UNIT_BYTES: u64 = 25 * 1024;
 
+/// Where a run writes its JSON-lines outputs; each is optional.
+#[derive(Default)]
+pub struct Outputs {
+    /// The trace (design.md §6.2).
+    pub trace: Option<Box<dyn Write>>,
+    /// The on-failure destination messages (§6.3).
+    pub destination: Option<Box<dyn Write>>,
+    /// The event of each invocation.
+    pub events: Option<Box<dyn Write>>,
+}
+
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Limit(#[from] LimitHit),
-    #[error("writing the trace failed: {0}")]
-    Trace(#[from] std::io::Error),
+    #[error("writing an output failed: {0}")]
+    Output(#[from] std::io::Error),
 }
 
 /// One shard of the stream, with the mapping's view of it.
@@ -108,6 +120,11 @@ pub struct World {
     pub(crate) ctx: EventContext,
     pub(crate) mapping_enabled: bool,
     pub(crate) trace: Trace,
+    pub(crate) destination_out: JsonLines,
+    pub(crate) events_out: JsonLines,
+    pub(crate) destinations: Option<Destinations>,
+    pub(crate) destination_messages: u64,
+    pub(crate) destination_records: u64,
     pub(crate) end: SimTime,
     open: Vec<(usize, HashRange)>,
     offers: Vec<Offer>,
@@ -120,7 +137,7 @@ pub struct World {
 
 impl World {
     /// Builds the world of `scenario` at t = 0, with its first events scheduled.
-    pub fn new(scenario: &Scenario, trace: Option<Box<dyn Write>>) -> Self {
+    pub fn new(scenario: &Scenario, outputs: Outputs) -> Self {
         let s = scenario;
         let ranges = HashRange::even(s.stream.shards);
         let mut phases = substream(s.seed, Concern::PollPhase);
@@ -169,6 +186,11 @@ impl World {
                 }
             }
         }
+        let destinations = s
+            .mapping
+            .on_failure
+            .as_ref()
+            .map(|d| Destinations::new(s.seed, d.kind, &ctx.function_arn, &ctx.stream_arn));
         let end = SimTime::ZERO + s.duration;
         let mut engine = Engine::new(s.simulation.max_events);
         engine.schedule(SimTime::ZERO, Event::WriteTick);
@@ -198,7 +220,12 @@ impl World {
             shards,
             ctx,
             mapping_enabled: false,
-            trace: Trace::new(trace),
+            trace: Trace::new(outputs.trace),
+            destination_out: JsonLines::new(outputs.destination),
+            events_out: JsonLines::new(outputs.events),
+            destinations,
+            destination_messages: 0,
+            destination_records: 0,
             end,
             open,
             offers: vec![],
@@ -224,6 +251,11 @@ impl World {
 
     pub fn events(&self) -> u64 {
         self.engine.events()
+    }
+
+    /// On-failure messages sent, and the records they cover.
+    pub fn destination_counts(&self) -> (u64, u64) {
+        (self.destination_messages, self.destination_records)
     }
 
     pub fn max_concurrency(&self) -> u32 {
@@ -281,12 +313,18 @@ impl World {
         self.appended.clear();
         for offer in &offers {
             let (recs_left, bytes_left) = &mut self.write_budget[offer.shard];
-            let by_bytes = bytes_left
+            let mut by_bytes = bytes_left
                 .checked_div(offer.write_bytes)
                 .unwrap_or(u64::MAX);
+            if by_bytes == 0 && *bytes_left == WRITE_LIMIT_BYTES {
+                // [choice] A record over 1 MiB (MaxRecordSizeInKiB up to 10 MiB) is
+                // accepted as the first write of its second, as AWS's large-record burst
+                // allows; the rest of that second's writes are then refused.
+                by_bytes = 1;
+            }
             let accept = offer.run.count.min(*recs_left).min(by_bytes);
             *recs_left -= accept;
-            *bytes_left -= accept * offer.write_bytes;
+            *bytes_left = bytes_left.saturating_sub(accept * offer.write_bytes);
             let rejected = offer.run.count - accept;
             let shard = &mut self.shards[offer.shard];
             if rejected > 0 {
@@ -442,6 +480,8 @@ impl World {
             r.lost = r.discarded + r.expired;
         }
         self.trace.finish()?;
+        self.destination_out.finish()?;
+        self.events_out.finish()?;
         Ok(())
     }
 }

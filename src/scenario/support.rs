@@ -21,21 +21,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     if !m.filter_patterns.is_empty() {
         note(&esm("FilterCriteria"));
     }
-    if m.on_failure.is_some() {
-        note(&esm("DestinationConfig"));
-    }
-    if m.report_batch_item_failures {
-        note(&esm("FunctionResponseTypes"));
-    }
-    if m.bisect_on_error {
-        note(&esm("BisectBatchOnFunctionError"));
-    }
-    if m.max_retry_attempts.is_some() {
-        note(&esm("MaximumRetryAttempts"));
-    }
-    if m.max_record_age.is_some() {
-        note(&esm("MaximumRecordAgeInSeconds"));
-    }
     if m.parallelization_factor > 1 {
         note(&esm("ParallelizationFactor"));
     }
@@ -80,17 +65,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
             note(&format!(
                 "function.behaviours[{i}].poison.partition_key on a rate producer's keys"
             ));
-        }
-        match b {
-            Behaviour::Poison {
-                effect: Effect::ReportFailure,
-                ..
-            } => note(&format!("function.behaviours[{i}].effect report_failure")),
-            Behaviour::Poison {
-                effect: Effect::Respond(_),
-                ..
-            } => note(&format!("function.behaviours[{i}].effect respond")),
-            _ => {}
         }
     }
     notes

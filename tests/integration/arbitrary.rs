@@ -32,12 +32,12 @@ fn d_ms(ms: u64) -> SimDuration {
 }
 
 /// The run's length in ms, and whether it crosses the 24 h retention. Mostly 1 to 30 min;
-/// a few seconds-long runs; one in ten from 24 h to 25 h.
+/// a few seconds-long runs; one in eight from 25 h to 26 h.
 fn arb_length() -> impl Strategy<Value = (u64, bool)> {
     prop_oneof![
         2 => (5_000u64..=60_000).prop_map(|d| (d, false)),
         12 => (60_000u64..=1_800_000).prop_map(|d| (d, false)),
-        2 => (86_400_000u64..=90_000_000).prop_map(|d| (d, true)),
+        2 => (90_000_000u64..=93_600_000).prop_map(|d| (d, true)),
     ]
 }
 
@@ -78,14 +78,30 @@ fn arb_key_skew() -> impl Strategy<Value = KeySkew> {
 }
 
 /// A rate producer of at most `max_urps` micro-records/s, active inside `[0, dur_ms]`.
-fn arb_rate_producer(dur_ms: u64, max_urps: u64) -> impl Strategy<Value = ProducerKind> {
-    let start_end = prop_oneof![
-        3 => Just((0, dur_ms)),
-        1 => (0..dur_ms, 0..=dur_ms).prop_map(move |(a, b)| {
-            let (s, e) = (a.min(b), a.max(b));
-            (s, e.max(s + 1).min(dur_ms))
-        }),
-    ];
+/// In a run that crosses retention it mostly writes for a while in the first hours only:
+/// enough to fill what retention will trim, without a day of one batch per second.
+fn arb_rate_producer(
+    dur_ms: u64,
+    long: bool,
+    max_urps: u64,
+) -> impl Strategy<Value = ProducerKind> {
+    let start_end = if long {
+        prop_oneof![
+            1 => Just((0, dur_ms)),
+            3 => (0u64..1_800_000, 600_000u64..=10_800_000)
+                .prop_map(move |(s, len)| (s, (s + len).min(dur_ms))),
+        ]
+        .boxed()
+    } else {
+        prop_oneof![
+            3 => Just((0, dur_ms)),
+            1 => (0..dur_ms, 0..=dur_ms).prop_map(move |(a, b)| {
+                let (s, e) = (a.min(b), a.max(b));
+                (s, e.max(s + 1).min(dur_ms))
+            }),
+        ]
+        .boxed()
+    };
     let rate = prop_oneof![1 => Just(0u64), 9 => 0..=max_urps];
     (
         rate,
@@ -155,11 +171,15 @@ fn arb_scripted(dur_ms: u64) -> impl Strategy<Value = ProducerKind> {
 }
 
 /// 1 to 3 producers sharing at most `max_total_urps`.
-fn arb_producers(dur_ms: u64, max_total_urps: u64) -> impl Strategy<Value = Vec<ProducerSpec>> {
+fn arb_producers(
+    dur_ms: u64,
+    long: bool,
+    max_total_urps: u64,
+) -> impl Strategy<Value = Vec<ProducerSpec>> {
     (1usize..=3).prop_flat_map(move |n| {
         let each = max_total_urps / n as u64;
         let one = prop_oneof![
-            3 => arb_rate_producer(dur_ms, each),
+            3 => arb_rate_producer(dur_ms, long, each),
             1 => arb_scripted(dur_ms),
         ];
         prop::collection::vec(one, n).prop_map(|kinds| {
@@ -179,11 +199,12 @@ fn arb_effect() -> impl Strategy<Value = Effect> {
     prop_oneof![Just(Effect::Error), Just(Effect::Timeout)]
 }
 
-/// A poison record: the first written at or after a time, in a given shard or any.
+/// A poison record: the first written at or after a time, in a given shard or any. Half
+/// come in the first 10 minutes, so that a long run's blocked shard meets retention.
 pub fn arb_poison(dur_ms: u64, shards: u32) -> impl Strategy<Value = Behaviour> {
     (
         prop::option::of(0..shards),
-        0..dur_ms,
+        prop_oneof![0..dur_ms, 0..dur_ms.min(600_000)],
         arb_effect(),
         prop::option::weighted(0.3, 1u32..=10),
     )
@@ -217,7 +238,19 @@ fn arb_concurrency() -> impl Strategy<Value = (Option<u32>, u32)> {
     ]
 }
 
-fn arb_function(dur_ms: u64, shards: u32) -> impl Strategy<Value = FunctionSpec> {
+/// The function. A run that crosses retention gets, one time in two, a poison record that
+/// never heals in its first ten minutes: its shard then waits for retention (R-ERR-6).
+fn arb_function(dur_ms: u64, long: bool, shards: u32) -> impl Strategy<Value = FunctionSpec> {
+    let blocker = (0..shards, 0..dur_ms.min(600_000), arb_effect()).prop_map(|(n, at, effect)| {
+        Behaviour::Poison {
+            target: PoisonTarget::FirstAt {
+                shard: Some(n),
+                at: t_ms(at),
+            },
+            effect,
+            times: None,
+        }
+    });
     let small_us = |max: u64| prop_oneof![1 => Just(0u64), 3 => 0..=max];
     (
         128u32..=10_240,
@@ -232,6 +265,11 @@ fn arb_function(dur_ms: u64, shards: u32) -> impl Strategy<Value = FunctionSpec>
         prop_oneof![1 => Just(0u64), 1 => 0u64..=2_000],
         1u64..=1_800,
         prop::collection::vec(arb_behaviour(dur_ms, shards), 0..=3),
+        if long {
+            prop::option::weighted(0.5, blocker).boxed()
+        } else {
+            Just(None).boxed()
+        },
     )
         .prop_map(
             |(
@@ -241,8 +279,10 @@ fn arb_function(dur_ms: u64, shards: u32) -> impl Strategy<Value = FunctionSpec>
                 (b, r, k, jitter),
                 cold,
                 ttl,
-                behaviours,
+                mut behaviours,
+                blocker,
             )| {
+                behaviours.extend(blocker);
                 FunctionSpec {
                     name: "function".into(),
                     memory_mb,
@@ -276,8 +316,8 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
         };
         (
             any::<u64>(),
-            arb_producers(dur_ms, max_total_urps),
-            arb_function(dur_ms, shards),
+            arb_producers(dur_ms, long, max_total_urps),
+            arb_function(dur_ms, long, shards),
             prop_oneof![2 => Just(0u64), 1 => 0u64..=60],
             prop_oneof![
                 3 => Just(StartingPosition::TrimHorizon),

@@ -47,7 +47,15 @@ fn num(line: &Value, key: &str) -> u64 {
 /// Runs a scenario, with its trace as text.
 fn run_with_trace_text(s: &Scenario) -> (Summary, String) {
     let cap = Captured::default();
-    let summary = simulate(s, None, Some(Box::new(cap.clone()))).expect("the run completes");
+    let summary = simulate(
+        s,
+        None,
+        kinesim::Outputs {
+            trace: Some(Box::new(cap.clone())),
+            ..Default::default()
+        },
+    )
+    .expect("the run completes");
     (summary, cap.text())
 }
 
@@ -162,7 +170,7 @@ proptest! {
     /// lost = discarded + expired; the run's counters are the sums of its shards'.
     #[test]
     fn i_1_conservation(s in arb_scenario()) {
-        let sum = simulate(&s, None, None).expect("the run completes");
+        let sum = simulate(&s, None, Default::default()).expect("the run completes");
         let mut records = RecordCounts::default();
         let mut invocations = InvocationCounts::default();
         for sh in &sum.shards {
@@ -332,10 +340,10 @@ proptest! {
     /// concurrency limit is in reach (cold starts aside: see `isolated_view`).
     #[test]
     fn i_3_isolation((s, poison) in arb_isolated()) {
-        let healthy = simulate(&s, None, None).expect("the run completes");
+        let healthy = simulate(&s, None, Default::default()).expect("the run completes");
         let mut poisoned = s.clone();
         poisoned.function.behaviours.push(poison);
-        let sick = simulate(&poisoned, None, None).expect("the run completes");
+        let sick = simulate(&poisoned, None, Default::default()).expect("the run completes");
         for (a, b) in healthy.shards.iter().zip(&sick.shards).skip(1) {
             prop_assert_eq!(isolated_view(a), isolated_view(b), "I-3: {} moved", &a.id);
         }

@@ -2,6 +2,7 @@
 
 mod arbitrary;
 mod cli;
+mod error_handling;
 mod invariants;
 mod rules;
 mod support;

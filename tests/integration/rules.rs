@@ -46,7 +46,7 @@ fn r_stream_3_a_shard_accepts_1000_records_per_second() {
     // And 1 MiB per second: 300 records of 5,000 bytes (+ key) exceed it.
     let mut s = base("hot-bytes", 1, secs(4));
     s.producers.push(rate("p", 300, 5_000, 10, at(4)));
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     let per_record = 5_000 + "p-9".len() as u64;
     assert_eq!(sum.records.written, 4 * ((1 << 20) / per_record));
 }
@@ -54,7 +54,7 @@ fn r_stream_3_a_shard_accepts_1000_records_per_second() {
 #[test]
 fn r_stream_4_and_r_err_2_a_poison_batch_retries_until_retention_trims_it() {
     let s = poison_pill(hours(26));
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_conservation(&sum);
     let s0 = &sum.shards[0];
     assert!(s0.records.expired > 0);
@@ -90,8 +90,8 @@ fn r_traffic_1_variants_with_other_shard_counts_see_the_same_records() {
     four.producers[0] = rate("clicks", 400, 1024, 10_000, at(3600));
     let mut eight = four.clone();
     eight.stream.shards = 8;
-    let a = simulate(&four, None, None).unwrap();
-    let b = simulate(&eight, None, None).unwrap();
+    let a = simulate(&four, None, Default::default()).unwrap();
+    let b = simulate(&eight, None, Default::default()).unwrap();
     assert_eq!(a.records.written, 400 * 3600);
     assert_eq!(a.records.written, b.records.written);
     // Poisson arrivals too: the producer's total per second comes from its own stream.
@@ -101,8 +101,8 @@ fn r_traffic_1_variants_with_other_shard_counts_see_the_same_records() {
     }
     let mut eight = four.clone();
     eight.stream.shards = 8;
-    let a = simulate(&four, None, None).unwrap();
-    let b = simulate(&eight, None, None).unwrap();
+    let a = simulate(&four, None, Default::default()).unwrap();
+    let b = simulate(&eight, None, Default::default()).unwrap();
     assert_eq!(a.records.written, b.records.written);
     assert!(
         (a.records.written as f64 - 1_440_000.0).abs() < 5_000.0,
@@ -151,11 +151,11 @@ fn r_poll_2_latest_skips_what_was_written_before_the_mapping_was_enabled() {
     s.producers.push(rate("p", 100, 100, 100, at(120)));
     s.simulation.mapping_start_delay = secs(30);
     s.mapping.starting_position = StartingPosition::Latest;
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.records.skipped, 3_000);
     assert_conservation(&sum);
     s.mapping.starting_position = StartingPosition::TrimHorizon;
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.records.skipped, 0);
     assert!(sum.records.delivered >= 11_800);
 }
@@ -186,7 +186,7 @@ fn r_batch_2_the_six_mib_payload_cuts_a_batch_of_10000_kib_records() {
     s.producers.push(rate("p", 900, 1024, 10, at(300)));
     s.mapping.batch_size = 10_000;
     s.simulation.mapping_start_delay = secs(200); // a backlog of 180,000 records
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     let ctx = kinesim::model::payload::EventContext::new("stream", None, "function");
     let entry = ctx.entry_bytes(1024, "p-9".len() as u64);
     let fit = (kinesim::model::payload::PAYLOAD_CAP_BYTES + 1 - 14) / (entry + 1);
@@ -220,7 +220,7 @@ fn r_order_1_one_batch_per_shard_in_flight() {
     let mut s = base("order", 3, secs(300));
     s.producers.push(rate("p", 3000, 100, 1000, at(300)));
     s.function.duration.base = ms(700);
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.concurrency.max, 3);
 }
 
@@ -243,7 +243,7 @@ fn r_conc_1_and_r_conc_2_reserved_concurrency_throttles_without_using_attempts()
     assert_conservation(&sum);
     // Reserved concurrency 0: nothing is processed.
     s.function.reserved_concurrency = Some(0);
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.invocations.total, 0);
     assert_eq!(sum.records.delivered, 0);
 }
@@ -265,7 +265,7 @@ fn r_conc_3_cold_starts_only_for_new_environments() {
     s.producers.push(scripted("p", 10, at(0), secs(20), "x"));
     s.function.cold_start = ms(300);
     s.function.idle_ttl = secs(10);
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.invocations.cold_starts, 10);
 }
 
@@ -369,7 +369,7 @@ fn r_metric_2_invocation_classes_add_up() {
         from: at(1800),
         to: at(1900),
     });
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     let i = &sum.invocations;
     assert_eq!(
         i.total,
@@ -387,7 +387,7 @@ fn r_metric_1_a_blocked_shard_s_checkpoint_lag_grows_a_second_per_second() {
     s.function
         .behaviours
         .push(poison_first_at(None, at(600), Effect::Error));
-    let sum = simulate(&s, None, None).unwrap();
+    let sum = simulate(&s, None, Default::default()).unwrap();
     let lag = sum.shards[0].checkpoint_lag_ms.max;
     // The oldest unfinished record is the failing batch's first: within a second of 600 s.
     assert!(
@@ -407,7 +407,7 @@ fn step_by_step_poll_invoke_fail_back_off_retry_expire_go_on() {
     s.function
         .behaviours
         .push(poison_first_at(None, at(0), Effect::Error));
-    let mut w = World::new(&s, None);
+    let mut w = World::new(&s, Default::default());
     let lane = |w: &World| w.shards()[0].lane.state;
     let step = |w: &mut World| {
         assert!(

@@ -174,7 +174,15 @@ impl Captured {
 /// Runs `s` with a trace; returns the summary and the trace lines.
 pub fn run_traced(s: &Scenario) -> (kinesim::Summary, Vec<serde_json::Value>) {
     let cap = Captured::default();
-    let summary = kinesim::simulate(s, None, Some(Box::new(cap.clone()))).unwrap();
+    let summary = kinesim::simulate(
+        s,
+        None,
+        kinesim::Outputs {
+            trace: Some(Box::new(cap.clone())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     (summary, cap.lines())
 }
 
