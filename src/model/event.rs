@@ -21,4 +21,6 @@ pub enum Event {
     MappingEnabled,
     /// Periodic sample of checkpoint lag (R-METRIC-1).
     Sample,
+    /// The scenario's `actions[index]` is due.
+    Action { index: u32 },
 }

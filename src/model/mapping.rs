@@ -233,6 +233,9 @@ impl World {
     /// The lane is idle: send the next batch if R-BATCH-1 says so, or open the batching
     /// window (R-BATCH-3).
     pub(crate) fn try_start(&mut self, s: usize) {
+        if !self.mapping_enabled {
+            return;
+        }
         let now = self.now();
         let window = self.scenario.mapping.batching_window;
         let (first, end, full) = self.next_batch_range(s);
@@ -291,6 +294,9 @@ impl World {
     /// record age cuts what is too old (R-ERR-4), then the function takes it or
     /// throttles (R-CONC-2).
     pub(crate) fn send(&mut self, s: usize, batch: Batch) {
+        if !self.mapping_enabled {
+            return self.park(s);
+        }
         let now = self.now();
         self.shards[s].lane.state = LaneState::Waiting(batch);
         self.trim(s);
@@ -439,6 +445,9 @@ impl World {
     /// The lane finished a batch (delivered or discarded): the next bisected half goes at
     /// once (R-BISECT-1); otherwise the lane reads on and starts the next batch.
     pub(crate) fn next_batch(&mut self, s: usize) {
+        if !self.mapping_enabled {
+            return self.park(s);
+        }
         let lane = &mut self.shards[s].lane;
         if let Some(half) = lane.halves.pop() {
             lane.state = LaneState::Waiting(half);

@@ -1,6 +1,7 @@
 //! The AWS model: the stream and its shards, producers, the event source mapping and
 //! the function. `World` owns all of it and handles the events of `event.rs`.
 
+pub mod actions;
 pub mod destination;
 pub mod event;
 pub mod function;

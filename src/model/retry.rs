@@ -138,6 +138,10 @@ impl World {
 
     /// The batch waits for its retry, the `k`-th backoff from now (R-ERR-5).
     fn retry_later(&mut self, s: usize, batch: Batch, k: u32) {
+        if !self.mapping_enabled {
+            // Disabled meanwhile: the batch is read again from the checkpoint (R-POLL-3).
+            return self.park(s);
+        }
         let now = self.now();
         let sim = &self.scenario.simulation;
         let delay = backoff(sim.retry_backoff_initial, sim.retry_backoff_max, k);

@@ -10,6 +10,7 @@ use std::io::Write;
 use rand::RngExt;
 
 use crate::engine::{Engine, LimitHit};
+use crate::model::actions::ActionOutcome;
 use crate::model::destination::Destinations;
 use crate::model::event::Event;
 use crate::model::function::{FunctionModel, InvocationRng};
@@ -20,7 +21,7 @@ use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
 use crate::observe::trace::{JsonLines, Trace};
 use crate::rng::{Concern, substream};
-use crate::scenario::{Behaviour, PoisonTarget, Scenario, StartingPosition};
+use crate::scenario::{Behaviour, PoisonTarget, Scenario};
 use crate::time::{SimDuration, SimTime, US_PER_S};
 
 /// Write limit of one shard per whole second (R-STREAM-3).
@@ -119,6 +120,9 @@ pub struct World {
     pub(crate) function: FunctionModel,
     pub(crate) ctx: EventContext,
     pub(crate) mapping_enabled: bool,
+    /// The starting position has been applied (at the first enable).
+    pub(crate) positioned: bool,
+    pub(crate) action_log: Vec<ActionOutcome>,
     pub(crate) trace: Trace,
     pub(crate) destination_out: JsonLines,
     pub(crate) events_out: JsonLines,
@@ -209,6 +213,9 @@ impl World {
                 },
             );
         }
+        for (i, a) in s.actions.iter().enumerate() {
+            engine.schedule(a.at, Event::Action { index: i as u32 });
+        }
         if !s.simulation.sample_every.is_zero() {
             engine.schedule(SimTime::ZERO + s.simulation.sample_every, Event::Sample);
         }
@@ -220,6 +227,8 @@ impl World {
             shards,
             ctx,
             mapping_enabled: false,
+            positioned: false,
+            action_log: vec![],
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
             events_out: JsonLines::new(outputs.events),
@@ -251,6 +260,11 @@ impl World {
 
     pub fn events(&self) -> u64 {
         self.engine.events()
+    }
+
+    /// The actions taken, with their outcomes.
+    pub fn action_log(&self) -> &[ActionOutcome] {
+        &self.action_log
     }
 
     /// On-failure messages sent, and the records they cover.
@@ -286,6 +300,7 @@ impl World {
             }
             Event::MappingEnabled => self.enable_mapping(),
             Event::Sample => self.sample(),
+            Event::Action { index } => self.action(index as usize),
         }
     }
 
@@ -406,36 +421,6 @@ impl World {
                 self.pending_poison.swap_remove(k);
             } else {
                 k += 1;
-            }
-        }
-    }
-
-    /// The mapping becomes Enabled: LATEST and AT_TIMESTAMP skip what came before (R-POLL-2).
-    fn enable_mapping(&mut self) {
-        let now = self.now();
-        self.mapping_enabled = true;
-        self.trace.line(
-            now,
-            "action",
-            serde_json::json!({"what": "mapping enabled"}),
-        );
-        let cutoff = match self.scenario.mapping.starting_position {
-            StartingPosition::TrimHorizon => return,
-            StartingPosition::Latest => now,
-            StartingPosition::AtTimestamp(ts) => ts,
-        };
-        for shard in &mut self.shards {
-            let from = shard.lane.checkpoint.max(shard.log.head());
-            let idx = if cutoff == SimTime::ZERO {
-                from
-            } else {
-                shard.log.arrived_prefix_end(from, SimTime(cutoff.0 - 1))
-            };
-            if idx > shard.lane.checkpoint {
-                shard.metrics.records.skipped += idx - shard.lane.checkpoint;
-                shard.lane.checkpoint = idx;
-                shard.read_pos = shard.read_pos.max(idx);
-                shard.log.trim_to(idx);
             }
         }
     }

@@ -81,14 +81,7 @@ pub struct DestinationStats {
     pub records: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ActionOutcome {
-    pub at_ms: u64,
-    pub action: String,
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
+pub use crate::model::actions::ActionOutcome;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Cost {
@@ -266,7 +259,7 @@ impl Summary {
                 let (messages, records) = world.destination_counts();
                 DestinationStats { messages, records }
             },
-            actions: vec![],
+            actions: world.action_log().to_vec(),
             cost_usd: Cost {
                 lambda_requests: usd(lambda_requests),
                 lambda_duration: usd(lambda_duration),

@@ -33,8 +33,22 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     if s.stream.mode == StreamMode::OnDemand {
         note("stream.mode ON_DEMAND");
     }
-    if !s.actions.is_empty() {
-        note("actions");
+    // Resharding actions are recorded in the summary but do not reshard yet; the
+    // other actions are simulated.
+    if s.actions.iter().any(|a| {
+        matches!(
+            a.kind,
+            ActionKind::Split { .. }
+                | ActionKind::Merge { .. }
+                | ActionKind::UpdateShardCount { .. }
+        )
+    }) {
+        note("actions (resharding)");
+    }
+    if s.actions.iter().any(
+        |a| matches!(&a.kind, ActionKind::UpdateMapping(u) if u.parallelization_factor.is_some()),
+    ) {
+        note("actions update_mapping.ParallelizationFactor");
     }
     for (i, p) in s.producers.iter().enumerate() {
         if let ProducerKind::Rate(r) = &p.kind {

@@ -390,7 +390,7 @@ expect:
     assert_eq!(recs[1].repeat, 10);
     assert!(
         s.not_simulated
-            .contains(&"actions: not simulated yet".to_string())
+            .contains(&"actions (resharding): not simulated yet".to_string())
     );
     assert!(
         !s.not_simulated
@@ -1673,7 +1673,7 @@ autoscale: {policy: target-tracking}
         "stream.consumer enhanced_fan_out",
         "stream.other_consumers",
         "stream.mode ON_DEMAND",
-        "actions",
+        "actions (resharding)",
         "producers[0].filter_pass",
         "producers[0].retry_rejected",
         "function.behaviours[0].poison.partition_key on a rate producer's keys",

@@ -4,5 +4,6 @@ mod arbitrary;
 mod cli;
 mod error_handling;
 mod invariants;
+mod lifecycle;
 mod rules;
 mod support;

@@ -1,0 +1,141 @@
+//! The mapping's lifecycle: actions over time (R-POLL-2, R-POLL-3), settings updated
+//! while running, retention changed.
+
+use kinesim::scenario::*;
+use kinesim::simulate;
+use kinesim::time::SimTime;
+
+use crate::support::*;
+
+fn act(t: u64, kind: ActionKind) -> Action {
+    Action { at: at(t), kind }
+}
+
+#[test]
+fn r_poll_3_a_disabled_mapping_neither_polls_nor_invokes_and_resumes_from_its_checkpoint() {
+    let mut s = base("pause", 1, secs(300));
+    s.producers.push(rate("p", 10, 100, 10, at(300)));
+    s.actions = vec![
+        act(60, ActionKind::DisableMapping),
+        act(120, ActionKind::EnableMapping),
+    ];
+    let (sum, trace) = run_traced(&s);
+    let invokes = of_kind(&trace, "invoke");
+    let paused = invokes
+        .iter()
+        .filter(|i| (61_000..120_000).contains(&i["t_ms"].as_u64().unwrap()))
+        .count();
+    assert_eq!(paused, 0, "no invocation while disabled");
+    // On re-enabling, the backlog of the pause is read from the checkpoint: nothing lost.
+    assert_eq!(sum.records.written, 3000);
+    assert!(sum.records.pending <= 10, "{:?}", sum.records);
+    assert_eq!(
+        sum.records.skipped, 0,
+        "TRIM_HORIZON/LATEST apply only at the first enable"
+    );
+    assert!(
+        sum.latency_ms.max >= 59_000,
+        "the paused records waited: {}",
+        sum.latency_ms.max
+    );
+    assert_eq!(sum.actions.len(), 2);
+    assert_eq!(sum.actions[0].action, "disable_mapping");
+    assert_eq!(sum.actions[0].outcome, "done");
+    assert_conservation(&sum);
+}
+
+#[test]
+fn r_poll_3_disabling_drops_a_failing_batch_which_is_read_again_later() {
+    let mut s = base("pause-failing", 1, secs(200));
+    s.producers.push(scripted("p", 3, at(0), secs(1), "x"));
+    // Fails its first 8 deliveries only: 5 before the disable at 30 s, 3 after.
+    s.function.behaviours.push(Behaviour::Poison {
+        target: PoisonTarget::FirstAt {
+            shard: None,
+            at: at(1),
+        },
+        effect: Effect::Error,
+        times: Some(8),
+    });
+    s.actions = vec![
+        act(30, ActionKind::DisableMapping),
+        act(100, ActionKind::EnableMapping),
+    ];
+    let (sum, trace) = run_traced(&s);
+    assert_eq!(sum.records.delivered, 3);
+    let ok = of_kind(&trace, "invoke")
+        .into_iter()
+        .filter(|i| i["outcome"] == "ok")
+        .count();
+    assert!(ok >= 2);
+    let after = of_kind(&trace, "invoke")
+        .into_iter()
+        .filter(|i| i["t_ms"].as_u64().unwrap() >= 100_000)
+        .count();
+    assert!(
+        after >= 1,
+        "the dropped batch is read again after the enable"
+    );
+    assert_conservation(&sum);
+}
+
+#[test]
+fn update_mapping_changes_batch_size_from_then_on() {
+    let mut s = base("update", 1, secs(120));
+    s.producers.push(rate("p", 200, 100, 10, at(120)));
+    s.actions = vec![act(
+        60,
+        ActionKind::UpdateMapping(MappingUpdate {
+            batch_size: Some(10),
+            ..Default::default()
+        }),
+    )];
+    let (sum, trace) = run_traced(&s);
+    let before = of_kind(&trace, "invoke")
+        .into_iter()
+        .filter(|i| i["t_ms"].as_u64().unwrap() < 60_000)
+        .map(|i| i["records"].as_u64().unwrap())
+        .max();
+    let after = of_kind(&trace, "invoke")
+        .into_iter()
+        .filter(|i| i["t_ms"].as_u64().unwrap() > 61_000)
+        .map(|i| i["records"].as_u64().unwrap())
+        .max();
+    assert_eq!(before, Some(100));
+    assert_eq!(after, Some(10));
+    assert_eq!(sum.batch_records.max, 100);
+}
+
+#[test]
+fn set_retention_moves_when_records_expire() {
+    // A poison record at 0 blocks the shard; retention raised to 48 h at 1 h keeps it
+    // (and what is behind it) alive past 24 h.
+    let mut s = base(
+        "retention",
+        1,
+        SimTime::from_secs(26 * 3600).saturating_since(SimTime::ZERO),
+    );
+    s.producers.push(scripted("p", 2, at(0), secs(10), "x"));
+    s.function
+        .behaviours
+        .push(poison_first_at(None, at(0), Effect::Error));
+    let (sum, _) = run_traced(&s);
+    assert_eq!(sum.records.expired, 1);
+    s.actions = vec![act(
+        3600,
+        ActionKind::SetRetention(kinesim::time::SimDuration::from_hours(48)),
+    )];
+    let (sum, _) = run_traced(&s);
+    assert_eq!(sum.records.expired, 0);
+    assert_eq!(sum.records.pending, 2);
+}
+
+#[test]
+fn resharding_actions_are_recorded_as_not_simulated_yet() {
+    let mut s = base("reshard", 2, secs(60));
+    s.producers.push(rate("p", 10, 100, 10, at(60)));
+    s.actions = vec![act(10, ActionKind::UpdateShardCount { target: 4 })];
+    let sum = simulate(&s, None, Default::default()).unwrap();
+    assert_eq!(sum.actions[0].outcome, "not simulated yet");
+    assert_eq!(sum.shards.len(), 2);
+}
