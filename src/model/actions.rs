@@ -139,18 +139,22 @@ impl World {
             StartingPosition::AtTimestamp(ts) => ts,
         };
         for shard in &mut self.shards {
-            let from = shard.lane.checkpoint.max(shard.log.head());
+            let from = shard.checkpoint().max(shard.log.head());
             let idx = if cutoff == SimTime::ZERO {
                 from
             } else {
                 shard.log.arrived_prefix_end(from, SimTime(cutoff.0 - 1))
             };
-            if idx > shard.lane.checkpoint {
-                shard.metrics.records.skipped += idx - shard.lane.checkpoint;
-                shard.lane.checkpoint = idx;
-                shard.read_pos = shard.read_pos.max(idx);
-                shard.log.trim_to(idx);
+            for lane in &mut shard.lanes {
+                if idx > lane.fated {
+                    shard.metrics.records.skipped +=
+                        shard.log.count_lane(lane.fated, idx, lane.index);
+                    lane.fated = idx;
+                }
+                lane.checkpoint = lane.checkpoint.max(idx);
             }
+            shard.read_pos = shard.read_pos.max(idx);
+            shard.log.trim_to(idx);
         }
     }
 
@@ -163,21 +167,30 @@ impl World {
         }
         self.mapping_enabled = false;
         for s in 0..self.shards.len() {
-            if !matches!(self.shards[s].lane.state, LaneState::Invoking(_)) {
-                self.park(s);
-            }
+            self.park(s);
         }
     }
 
-    /// Drops what a lane holds beyond its checkpoint, so that reading resumes there.
+    /// Stops what the shard's lanes hold beyond the shard's checkpoint, so that reading
+    /// resumes there (R-POLL-3). Lanes with an invocation in flight are left to finish
+    /// it; they park when it ends. Healthy lanes that were ahead of the checkpoint read
+    /// their records again: duplicates, as R-ORDER-3 says.
     pub(crate) fn park(&mut self, s: usize) {
-        self.cancel_lane_timer(s);
-        self.unblock(s);
+        let restart = self.shards[s].checkpoint();
+        for l in 0..self.shards[s].lanes.len() {
+            if matches!(self.shards[s].lanes[l].state, LaneState::Invoking(_)) {
+                continue;
+            }
+            self.cancel_lane_timer(s, l);
+            self.unblock(s, l);
+            let lane = &mut self.shards[s].lanes[l];
+            lane.state = LaneState::Idle;
+            lane.halves.clear();
+            lane.window_since = None;
+            lane.checkpoint = restart;
+        }
         let shard = &mut self.shards[s];
-        shard.lane.state = LaneState::Idle;
-        shard.lane.halves.clear();
-        shard.lane.window_since = None;
-        shard.read_pos = shard.lane.checkpoint;
+        shard.read_pos = restart;
         shard.poll.behind = false;
     }
 }

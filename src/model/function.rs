@@ -80,23 +80,43 @@ pub struct PoisonHit {
 pub struct BatchFacts {
     pub records: u64,
     pub data_bytes: u64,
+    /// Bytes of the records' event entries (R-BATCH-2).
+    pub entries_bytes: u64,
     /// In batch order.
     pub poisons: Vec<PoisonHit>,
-    /// Sequence numbers of the batch's records are `seq(first + offset)`; the function
-    /// needs them to name records, the ESM to read a response. `offset_of` maps an
-    /// itemIdentifier back to an offset in the batch.
+    /// The shard's number and the index ranges of the batch's records, in order: the
+    /// function names records by sequence number, the ESM reads them back.
     pub shard: u32,
-    pub first_index: u64,
+    pub slices: Vec<(u64, u64)>,
 }
 
 impl BatchFacts {
+    /// The log index of the record at `offset` in the batch.
+    pub fn index_of(&self, offset: u64) -> Option<u64> {
+        let mut left = offset;
+        for &(a, b) in &self.slices {
+            if left < b - a {
+                return Some(a + left);
+            }
+            left -= b - a;
+        }
+        None
+    }
+
     /// The offset in the batch of the record `item_identifier` names, if any.
     pub fn offset_of(&self, item_identifier: &str) -> Option<u64> {
         let (shard, index) = crate::model::stream::parse_sequence_number(item_identifier)?;
-        (shard == self.shard
-            && index >= self.first_index
-            && index - self.first_index < self.records)
-            .then(|| index - self.first_index)
+        if shard != self.shard {
+            return None;
+        }
+        let mut before = 0;
+        for &(a, b) in &self.slices {
+            if (a..b).contains(&index) {
+                return Some(before + index - a);
+            }
+            before += b - a;
+        }
+        None
     }
 }
 

@@ -1,13 +1,15 @@
 //! The event source mapping's work on one shard: polling, batching, invoking, and
-//! retention trimming the records it holds (R-POLL-1, R-BATCH-1..4, R-ORDER-1, R-CONC-2,
-//! R-ERR-6, R-METRIC-1). What follows an invocation's end (success, retries, bisect,
-//! partial responses, discards) is in `retry.rs`.
+//! retention trimming the records it holds (R-POLL-1, R-BATCH-1..4, R-ORDER-1..3,
+//! R-CONC-2, R-ERR-6, R-METRIC-1). What follows an invocation's end (success, retries,
+//! bisect, partial responses, discards) is in `retry.rs`.
 //!
-//! With ParallelizationFactor 1 a shard has one lane, and the lane's records are index
-//! ranges of the shard's log: `[checkpoint, batch.first)` is empty, `[batch.first,
-//! batch.end)` is the batch in flight or waiting, `[batch.end, read_pos)` the records read
-//! and queued. Everything below `checkpoint` has its fate (I-1); the checkpoint only moves
-//! forward (I-2). A lane has at most one timer, whose meaning its state gives.
+//! A shard's records split into ParallelizationFactor lanes by partition key
+//! (R-ORDER-2); each run of the log belongs to one lane. A lane's positions are indexes
+//! of the shard's log, and its records are the log's records of its lane between them:
+//! `[checkpoint, batch.first)` holds none of them, `[batch.first, batch.end)` is the
+//! batch in flight or waiting, `[batch.end, read_pos)` the lane's queue (read, not yet
+//! batched). Every lane record below `fated` has its fate (I-1); fates move forward only
+//! (I-2). A lane has at most one timer, whose meaning its state gives.
 
 use serde_json::json;
 
@@ -15,8 +17,10 @@ use crate::model::event::{Event, LaneRef};
 use crate::model::function::{BatchFacts, Invocation, PoisonHit, Start};
 use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::ranges::RangeSet;
+use crate::model::retry::Inflight;
 use crate::model::stream::{SeqIndex, sequence_number};
 use crate::model::world::World;
+use crate::scenario::LaneBlocking;
 use crate::time::{SimDuration, SimTime};
 
 /// At most this many records per GetRecords call (R-STREAM-5).
@@ -24,11 +28,15 @@ pub const GET_RECORDS_MAX_RECORDS: u64 = 10_000;
 /// At most this many data bytes per GetRecords call (R-STREAM-5).
 pub const GET_RECORDS_MAX_BYTES: u64 = 10 << 20;
 
-/// A batch: a range of the shard's log, and its history.
+/// A batch: the records of one lane in a range of the shard's log, and its history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batch {
+    /// Index of the batch's first record.
     pub first: SeqIndex,
+    /// One past the index of its last record.
     pub end: SeqIndex,
+    /// Records of the lane in `[first, end)`.
+    pub records: u64,
     /// Invocations of this batch that reached the function (approximateInvokeCount).
     pub invocations: u32,
     /// Failed invocations: the retry count of R-ERR-3 and the backoff's exponent.
@@ -40,10 +48,11 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(first: SeqIndex, end: SeqIndex) -> Self {
+    pub fn new(first: SeqIndex, end: SeqIndex, records: u64) -> Self {
         Batch {
             first,
             end,
+            records,
             invocations: 0,
             failures: 0,
             throttles: 0,
@@ -52,11 +61,11 @@ impl Batch {
     }
 
     pub fn len(&self) -> u64 {
-        self.end - self.first
+        self.records
     }
 
     pub fn is_empty(&self) -> bool {
-        self.end <= self.first
+        self.records == 0
     }
 }
 
@@ -74,16 +83,21 @@ pub enum LaneState {
 
 #[derive(Clone, Debug, Default)]
 pub struct Lane {
-    /// Oldest record without a fate.
+    /// The lane's number in its shard.
+    pub index: u8,
+    /// No record of the lane below this index is unfinished.
     pub checkpoint: SeqIndex,
+    /// Every record of the lane below this index has its fate; re-reads after a restart
+    /// (R-ORDER-3) never give a record a second one.
+    pub fated: SeqIndex,
     pub state: LaneState,
     /// Halves of bisected batches waiting their turn, the next on top (R-BISECT-1).
     pub halves: Vec<Batch>,
     /// The invocation in flight, decided when it started.
-    pub inflight: Option<Invocation>,
-    /// In-flight records processed successfully at least once (for `duplicates`).
+    pub inflight: Option<Inflight>,
+    /// Records processed successfully at least once, above the shard's checkpoint.
     pub processed: RangeSet,
-    /// In-flight records delivered at least once (for `redeliveries`).
+    /// Records delivered at least once, above the shard's checkpoint.
     pub delivered: RangeSet,
     /// Generation of the lane's one live timer; older timers are stale.
     pub generation: u32,
@@ -94,7 +108,14 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// First record not in a batch (nor in a bisected half).
+    pub fn new(index: u8) -> Self {
+        Lane {
+            index,
+            ..Lane::default()
+        }
+    }
+
+    /// First index not in a batch (nor in a bisected half).
     pub fn queue_start(&self) -> SeqIndex {
         let current = match self.state {
             LaneState::Idle => self.checkpoint,
@@ -106,9 +127,10 @@ impl Lane {
             .fold(current, SeqIndex::max)
     }
 
-    /// A failing (or throttled) batch waits: the lane is blocked and is not polled for.
+    /// The lane is blocked from its first failure (or throttle) until its batch is done,
+    /// retries in flight included.
     pub fn is_blocked(&self) -> bool {
-        matches!(self.state, LaneState::Waiting(_))
+        self.blocked_since.is_some()
     }
 }
 
@@ -119,29 +141,50 @@ pub fn backoff(initial: SimDuration, max: SimDuration, k: u32) -> SimDuration {
 }
 
 impl World {
-    pub(crate) fn schedule_lane_timer(&mut self, s: usize, at: SimTime) {
-        let lane = &mut self.shards[s].lane;
+    pub(crate) fn schedule_lane_timer(&mut self, s: usize, l: usize, at: SimTime) {
+        let lane = &mut self.shards[s].lanes[l];
         lane.generation = lane.generation.wrapping_add(1);
         let generation = lane.generation;
-        self.engine.schedule(
-            at,
-            Event::LaneTimer {
-                lane: LaneRef {
-                    shard: s as u32,
-                    lane: 0,
-                },
-                generation,
-            },
-        );
+        let lane = LaneRef {
+            shard: s as u32,
+            lane: l as u8,
+        };
+        self.engine
+            .schedule(at, Event::LaneTimer { lane, generation });
     }
 
-    pub(crate) fn cancel_lane_timer(&mut self, s: usize) {
-        let lane = &mut self.shards[s].lane;
+    pub(crate) fn cancel_lane_timer(&mut self, s: usize, l: usize) {
+        let lane = &mut self.shards[s].lanes[l];
         lane.generation = lane.generation.wrapping_add(1);
     }
 
-    /// A poll event (R-POLL-1): trims, then reads if the lane is not blocked and has
-    /// fewer than BatchSize records queued.
+    /// Records of lane `l` queued (read, not batched).
+    fn queued(&self, s: usize, l: usize) -> u64 {
+        let shard = &self.shards[s];
+        let lane = &shard.lanes[l];
+        shard
+            .log
+            .count_lane(lane.queue_start(), shard.read_pos, lane.index)
+    }
+
+    /// With `lane_blocking: shard`, a failing lane holds every lane of its shard
+    /// (R-ORDER-3); with `lane` (the default), only itself.
+    fn lane_held(&self, s: usize, l: usize) -> bool {
+        let shard = &self.shards[s];
+        match self.scenario.simulation.lane_blocking {
+            LaneBlocking::Lane => shard.lanes[l].is_blocked(),
+            LaneBlocking::Shard => shard.lanes.iter().any(Lane::is_blocked),
+        }
+    }
+
+    /// Whether some lane the poll would feed is free and short of BatchSize records.
+    fn wants_records(&self, s: usize) -> bool {
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
+        (0..self.shards[s].lanes.len())
+            .any(|l| !self.lane_held(s, l) && self.queued(s, l) < batch_size)
+    }
+
+    /// A poll event (R-POLL-1): trims, then reads if a lane wants records.
     pub(crate) fn poll(&mut self, s: usize, tick: bool) {
         let now = self.now();
         if tick {
@@ -162,18 +205,15 @@ impl World {
         self.read_if_wanted(s);
     }
 
-    /// Reads one GetRecords call's worth if the lane wants records and the call limit
-    /// allows; then starts a batch if the lane is idle.
+    /// Reads one GetRecords call's worth (in sequence order, every lane's records joining
+    /// its queue) if a lane wants records and the call limit allows; then starts a batch
+    /// on each idle lane.
     fn read_if_wanted(&mut self, s: usize) {
         let now = self.now();
-        let batch_size = u64::from(self.scenario.mapping.batch_size);
+        if !self.wants_records(s) || !self.shards[s].poll.may_call(now) {
+            return;
+        }
         let shard = &mut self.shards[s];
-        if shard.lane.is_blocked() || shard.read_pos - shard.lane.queue_start() >= batch_size {
-            return;
-        }
-        if !shard.poll.may_call(now) {
-            return;
-        }
         shard.poll.record_call(now);
         let from = shard.read_pos.max(shard.log.head());
         let avail_end = shard.log.arrived_prefix_end(from, now);
@@ -198,8 +238,10 @@ impl World {
         });
         shard.read_pos = end;
         shard.poll.behind = capped || end - from >= GET_RECORDS_MAX_RECORDS;
-        if shard.lane.state == LaneState::Idle {
-            self.try_start(s);
+        for l in 0..shard.lanes.len() {
+            if self.shards[s].lanes[l].state == LaneState::Idle {
+                self.try_start(s, l);
+            }
         }
     }
 
@@ -207,19 +249,18 @@ impl World {
     /// for the tick (R-POLL-1): now if the call limit allows, else as soon as it does.
     pub(crate) fn catch_up(&mut self, s: usize) {
         let now = self.now();
-        let batch_size = u64::from(self.scenario.mapping.batch_size);
-        let shard = &mut self.shards[s];
-        if !shard.poll.behind
-            || shard.poll.extra_pending
-            || shard.read_pos - shard.lane.queue_start() >= batch_size
+        if !self.shards[s].poll.behind
+            || self.shards[s].poll.extra_pending
+            || !self.wants_records(s)
         {
             return;
         }
-        if shard.poll.may_call(now) {
+        let poll = &mut self.shards[s].poll;
+        if poll.may_call(now) {
             self.read_if_wanted(s);
         } else {
-            shard.poll.extra_pending = true;
-            let at = shard.poll.next_allowed().max(now);
+            poll.extra_pending = true;
+            let at = poll.next_allowed().max(now);
             self.engine.schedule(
                 at,
                 Event::Poll {
@@ -232,78 +273,92 @@ impl World {
 
     /// The lane is idle: send the next batch if R-BATCH-1 says so, or open the batching
     /// window (R-BATCH-3).
-    pub(crate) fn try_start(&mut self, s: usize) {
-        if !self.mapping_enabled {
+    pub(crate) fn try_start(&mut self, s: usize, l: usize) {
+        if !self.mapping_enabled || self.lane_held(s, l) {
             return;
         }
         let now = self.now();
         let window = self.scenario.mapping.batching_window;
-        let (first, end, full) = self.next_batch_range(s);
-        if first == end {
-            self.shards[s].lane.window_since = None;
+        let (first, end, records, full) = self.next_batch_range(s, l);
+        if records == 0 {
+            // Nothing of this lane is queued: its checkpoint catches up with the reads.
+            let read_pos = self.shards[s].read_pos;
+            let lane = &mut self.shards[s].lanes[l];
+            lane.window_since = None;
+            lane.checkpoint = lane.checkpoint.max(read_pos);
+            lane.fated = lane.fated.max(read_pos);
             return;
         }
         if !window.is_zero() && !full {
-            let lane = &mut self.shards[s].lane;
+            let lane = &mut self.shards[s].lanes[l];
             match lane.window_since {
                 Some(since) if now >= since + window => {}
                 Some(_) => return, // its timer is already set
                 None => {
                     lane.window_since = Some(now);
-                    self.schedule_lane_timer(s, now + window);
+                    self.schedule_lane_timer(s, l, now + window);
                     return;
                 }
             }
         }
-        self.shards[s].lane.window_since = None;
-        self.send(s, Batch::new(first, end));
+        self.shards[s].lanes[l].window_since = None;
+        self.send(s, l, Batch::new(first, end, records));
     }
 
     /// The queued records the next batch takes: at most BatchSize, and no more than fit
-    /// the payload cap (R-BATCH-1, R-BATCH-2). `full` when a limit, not the queue, ended it.
-    fn next_batch_range(&self, s: usize) -> (SeqIndex, SeqIndex, bool) {
+    /// the payload cap (R-BATCH-1, R-BATCH-2). `full` when a limit, not the queue, ended
+    /// it. Returns (first index, end index, records, full).
+    fn next_batch_range(&self, s: usize, l: usize) -> (SeqIndex, SeqIndex, u64, bool) {
         let shard = &self.shards[s];
-        let first = shard.lane.queue_start();
-        let queued_end = shard.read_pos;
+        let lane = &shard.lanes[l];
+        let start = lane.queue_start();
         let batch_size = u64::from(self.scenario.mapping.batch_size);
-        let size_end = queued_end.min(first + batch_size);
         // Each record costs its entry plus a comma; the budget counts the envelope and
         // gives back the comma the first record does not have.
         let mut budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
-        let mut end = first;
+        let (mut first, mut end, mut records) = (None, start, 0u64);
         let mut capped = false;
-        shard.log.for_each_in(first, size_end, |a, b, run| {
-            if capped {
-                return;
-            }
-            let cost = u64::from(run.entry_bytes) + 1;
-            let fit = (budget / cost).min(b - a);
-            // A record too big for the cap on its own still makes a batch of one (R-BATCH-4).
-            let fit = if end == first && fit == 0 { 1 } else { fit };
-            end += fit;
-            budget = budget.saturating_sub(fit * cost);
-            if fit < b - a {
-                capped = true;
-            }
-        });
-        let full = capped || end - first >= batch_size;
-        (first, end, full)
+        shard
+            .log
+            .for_each_in_lane(start, shard.read_pos, lane.index, |a, b, run| {
+                if capped {
+                    return;
+                }
+                let cost = u64::from(run.entry_bytes) + 1;
+                let room = batch_size - records;
+                let mut fit = (budget / cost).min(b - a).min(room);
+                // A record too big for the cap on its own still makes a batch of one (R-BATCH-4).
+                if records == 0 && fit == 0 {
+                    fit = 1;
+                }
+                if fit > 0 {
+                    first.get_or_insert(a);
+                    end = a + fit;
+                    records += fit;
+                    budget = budget.saturating_sub(fit * cost);
+                }
+                if fit < b - a {
+                    capped = true;
+                }
+            });
+        let full = capped || records >= batch_size;
+        (first.unwrap_or(start), end, records, full)
     }
 
     /// Sends a batch (first attempt or retry): retention trims its head (R-ERR-6), the
     /// record age cuts what is too old (R-ERR-4), then the function takes it or
     /// throttles (R-CONC-2).
-    pub(crate) fn send(&mut self, s: usize, batch: Batch) {
+    pub(crate) fn send(&mut self, s: usize, l: usize, batch: Batch) {
         if !self.mapping_enabled {
             return self.park(s);
         }
         let now = self.now();
-        self.shards[s].lane.state = LaneState::Waiting(batch);
+        self.shards[s].lanes[l].state = LaneState::Waiting(batch);
         self.trim(s);
-        self.cut_by_age(s);
-        let LaneState::Waiting(mut batch) = self.shards[s].lane.state else {
+        self.cut_by_age(s, l);
+        let LaneState::Waiting(mut batch) = self.shards[s].lanes[l].state else {
             // Retention or age took the whole batch; the lane goes on.
-            return self.next_batch(s);
+            return self.next_batch(s, l);
         };
         let sim = &self.scenario.simulation;
         let (initial, max) = (sim.retry_backoff_initial, sim.retry_backoff_max);
@@ -312,18 +367,17 @@ impl World {
             batch.throttles += 1;
             let shard = &mut self.shards[s];
             shard.metrics.invocations.throttles += 1;
-            shard.lane.state = LaneState::Waiting(batch);
-            shard.lane.blocked_since.get_or_insert(now);
+            shard.lanes[l].state = LaneState::Waiting(batch);
             self.trace
-                .line(now, "throttle", json!({"shard": shard.id, "lane": 0}));
-            self.schedule_lane_timer(s, now + backoff(initial, max, batch.throttles));
+                .line(now, "throttle", json!({"shard": shard.id, "lane": l}));
+            self.block(s, l);
+            self.schedule_lane_timer(s, l, now + backoff(initial, max, batch.throttles));
             return;
         }
         batch.throttles = 0;
-        let facts = self.batch_facts(s, batch.first, batch.end);
+        let facts = self.batch_facts(s, l, batch);
         let rbif = self.scenario.mapping.report_batch_item_failures;
-        let entries_bytes: u64 = self.entries_bytes(s, batch.first, batch.end);
-        let inv = if event_bytes(batch.len(), entries_bytes) > PAYLOAD_CAP_BYTES {
+        let inv = if event_bytes(batch.len(), facts.entries_bytes) > PAYLOAD_CAP_BYTES {
             // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
             // be sent; the attempt fails like a throw, and retries, age and the
             // destination deal with it.
@@ -340,21 +394,31 @@ impl World {
                 .invoke(now, &facts, rbif, &mut self.shards[s].rng)
         };
         if self.events_out.enabled() {
-            let event = self.event_json(s, batch.first, batch.end);
+            let event = self.event_json(s, l, batch.first, batch.end);
             self.events_out.write_line(&event);
         }
         let shard = &mut self.shards[s];
-        let n = batch.len();
-        let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(now);
+        let lane_no = shard.lanes[l].index;
+        let last = shard
+            .log
+            .last_of_lane(batch.first, batch.end, lane_no)
+            .unwrap_or(batch.end - 1);
+        let last_arrival = shard.log.arrival(last).unwrap_or(now);
         // R-METRIC-1: iterator age at every send, from the batch's last record.
         shard
             .metrics
             .iterator_age
             .record(now.saturating_since(last_arrival).as_millis());
         let m = &mut shard.metrics;
+        let lane = &mut shard.lanes[l];
+        let n = batch.len();
         m.records.deliveries += n;
-        m.records.redeliveries += shard.lane.delivered.count_in(batch.first, batch.end);
-        shard.lane.delivered.insert(batch.first, batch.end);
+        m.records.redeliveries += lane.delivered.count_in(batch.first, batch.end);
+        shard
+            .log
+            .for_each_in_lane(batch.first, batch.end, lane_no, |a, b, _| {
+                lane.delivered.insert(a, b)
+            });
         m.batches += 1;
         m.batch_records_sum += n;
         m.batch_records_max = m.batch_records_max.max(n);
@@ -370,58 +434,67 @@ impl World {
         };
         let wall = cold + inv.handler;
         if self.trace.enabled() {
+            let seq = |i| sequence_number(shard.number, i);
             let mut line = json!({
-                "shard": shard.id, "lane": 0, "attempt": batch.invocations,
-                "first_seq": sequence_number(shard.number, batch.first),
-                "last_seq": sequence_number(shard.number, batch.end - 1),
+                "shard": shard.id, "lane": l, "attempt": batch.invocations,
+                "first_seq": seq(batch.first), "last_seq": seq(last),
                 "records": n, "bytes": facts.data_bytes, "outcome": inv.outcome.as_str(),
                 "duration_ms": wall.as_millis(),
             });
-            if let Some(off) = inv.failed_offset {
-                line["failed_seq"] = json!(sequence_number(shard.number, batch.first + off));
+            if let Some(at) = inv.failed_offset.and_then(|off| facts.index_of(off)) {
+                line["failed_seq"] = json!(seq(at));
             }
             self.trace.line(now, "invoke", line);
         }
-        shard.lane.inflight = Some(inv);
-        shard.lane.state = LaneState::Invoking(batch);
-        self.schedule_lane_timer(s, now + wall);
-    }
-
-    /// Bytes of the event entries of `[first, end)` (R-BATCH-2).
-    fn entries_bytes(&self, s: usize, first: SeqIndex, end: SeqIndex) -> u64 {
-        let mut total = 0;
-        self.shards[s].log.for_each_in(first, end, |a, b, run| {
-            total += (b - a) * u64::from(run.entry_bytes)
+        let named = inv
+            .named
+            .iter()
+            .filter_map(|&off| facts.index_of(off))
+            .collect();
+        shard.lanes[l].inflight = Some(Inflight {
+            inv,
+            named,
+            slices: facts.slices,
         });
-        total
+        shard.lanes[l].state = LaneState::Invoking(batch);
+        self.schedule_lane_timer(s, l, now + wall);
     }
 
-    /// What the function needs to know of `[first, end)`; counts a delivery on each
-    /// poison record in it (for `times: N`).
-    fn batch_facts(&mut self, s: usize, first: SeqIndex, end: SeqIndex) -> BatchFacts {
+    /// What the function needs to know of `batch`; counts a delivery on each poison
+    /// record in it (for `times: N`).
+    fn batch_facts(&mut self, s: usize, l: usize, batch: Batch) -> BatchFacts {
         let shard = &mut self.shards[s];
+        let lane = shard.lanes[l].index;
         let log = &mut shard.log;
         let mut facts = BatchFacts {
-            records: end - first,
+            records: batch.len(),
             shard: shard.number,
-            first_index: first,
             ..BatchFacts::default()
         };
         let mut poisoned = vec![];
-        log.for_each_in(first, end, |a, b, run| {
+        let mut offset = 0;
+        log.for_each_in_lane(batch.first, batch.end, lane, |a, b, run| {
+            facts.slices.push((a, b));
             if let Some(behaviour) = run.tag.poison {
                 // Poison runs hold one record each.
-                poisoned.push((a, behaviour, facts.data_bytes + u64::from(run.data_bytes)));
+                poisoned.push((
+                    a,
+                    offset,
+                    behaviour,
+                    facts.data_bytes + u64::from(run.data_bytes),
+                ));
             }
             facts.data_bytes += (b - a) * u64::from(run.data_bytes);
+            facts.entries_bytes += (b - a) * u64::from(run.entry_bytes);
+            offset += b - a;
         });
-        for (idx, behaviour, bytes_through) in poisoned {
+        for (idx, offset, behaviour, bytes_through) in poisoned {
             let hits = log.run_of_mut(idx).map(|r| {
                 r.hits += 1;
                 r.hits
             });
             facts.poisons.push(PoisonHit {
-                offset: idx - first,
+                offset,
                 bytes_through,
                 behaviour,
                 hits: hits.unwrap_or(1),
@@ -431,59 +504,85 @@ impl World {
     }
 
     /// The lane's timer fired: an invocation ended, a retry is due, or a window closed.
-    pub(crate) fn lane_timer(&mut self, s: usize, generation: u32) {
-        if self.shards[s].lane.generation != generation {
+    pub(crate) fn lane_timer(&mut self, s: usize, l: usize, generation: u32) {
+        if self.shards[s].lanes[l].generation != generation {
             return; // stale
         }
-        match self.shards[s].lane.state {
-            LaneState::Idle => self.try_start(s),
-            LaneState::Invoking(batch) => self.invocation_ended(s, batch),
-            LaneState::Waiting(batch) => self.send(s, batch),
+        match self.shards[s].lanes[l].state {
+            LaneState::Idle => self.try_start(s, l),
+            LaneState::Invoking(batch) => self.invocation_ended(s, l, batch),
+            LaneState::Waiting(batch) => self.send(s, l, batch),
         }
     }
 
     /// The lane finished a batch (delivered or discarded): the next bisected half goes at
     /// once (R-BISECT-1); otherwise the lane reads on and starts the next batch.
-    pub(crate) fn next_batch(&mut self, s: usize) {
+    pub(crate) fn next_batch(&mut self, s: usize, l: usize) {
         if !self.mapping_enabled {
             return self.park(s);
         }
-        let lane = &mut self.shards[s].lane;
+        let lane = &mut self.shards[s].lanes[l];
         if let Some(half) = lane.halves.pop() {
             lane.state = LaneState::Waiting(half);
-            return self.send(s, half);
+            return self.send(s, l, half);
         }
         lane.state = LaneState::Idle;
-        self.unblock(s);
+        self.unblock(s, l);
         self.catch_up(s);
-        if self.shards[s].lane.state == LaneState::Idle {
-            self.try_start(s);
+        // With shard-wide blocking, the other lanes were held by this one.
+        let lanes: Vec<usize> = match self.scenario.simulation.lane_blocking {
+            LaneBlocking::Lane => vec![l],
+            LaneBlocking::Shard => (0..self.shards[s].lanes.len()).collect(),
+        };
+        for k in lanes {
+            if self.shards[s].lanes[k].state == LaneState::Idle {
+                self.try_start(s, k);
+            }
         }
     }
 
-    /// The checkpoint passes `[first, end)`, which must start at it (I-2).
-    pub(crate) fn pass_checkpoint(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
-        let lane = &mut self.shards[s].lane;
-        debug_assert_eq!(first, lane.checkpoint, "I-2: the checkpoint moves in order");
+    /// The checkpoint of lane `l` passes `[first, end)`; returns how many of its records
+    /// there get their fate now (those not fated before a restart).
+    pub(crate) fn pass_checkpoint(
+        &mut self,
+        s: usize,
+        l: usize,
+        first: SeqIndex,
+        end: SeqIndex,
+    ) -> u64 {
+        let shard = &mut self.shards[s];
+        let lane = &mut shard.lanes[l];
+        debug_assert!(
+            first >= lane.checkpoint,
+            "I-2: the checkpoint moves in order"
+        );
+        let newly = shard.log.count_lane(first.max(lane.fated), end, lane.index);
         lane.checkpoint = end;
-        lane.processed.prune_below(end);
-        lane.delivered.prune_below(end);
-        // Records behind the checkpoint are never read again: drop them.
-        self.shards[s].log.trim_to(end);
+        lane.fated = lane.fated.max(end);
+        // Records behind every lane's checkpoint are never read again: drop them.
+        let low = shard.checkpoint();
+        for lane in &mut shard.lanes {
+            lane.processed.prune_below(low);
+            lane.delivered.prune_below(low);
+        }
+        shard.log.trim_to(low);
+        newly
     }
 
-    /// The checkpoint passes `[first, end)` as delivered, with its latency (R-METRIC-1).
-    pub(crate) fn deliver(&mut self, s: usize, first: SeqIndex, end: SeqIndex) {
+    /// The checkpoint passes `[first, end)` of lane `l` as delivered, with its latency
+    /// (R-METRIC-1).
+    pub(crate) fn deliver(&mut self, s: usize, l: usize, first: SeqIndex, end: SeqIndex) {
         if first >= end {
             return;
         }
         let now = self.now();
         let shard = &mut self.shards[s];
-        shard.metrics.records.delivered += end - first;
+        let lane = shard.lanes[l].index;
+        let from = first.max(shard.lanes[l].fated);
         // Per run slice, in a few chunks: a slice's arrivals are evenly spaced, so chunk
         // midpoints are exact enough; the exact maximum is kept beside.
         let latency = &mut shard.metrics.latency;
-        shard.log.for_each_in(first, end, |a, b, run| {
+        shard.log.for_each_in_lane(from, end, lane, |a, b, run| {
             let n = b - a;
             let chunks = n.min(4);
             for c in 0..chunks {
@@ -494,14 +593,32 @@ impl World {
             }
             latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
         });
-        self.pass_checkpoint(s, first, end);
+        let newly = self.pass_checkpoint(s, l, first, end);
+        self.shards[s].metrics.records.delivered += newly;
     }
 
-    pub(crate) fn unblock(&mut self, s: usize) {
+    /// Lane `l` starts failing (or being throttled); the shard counts as blocked while
+    /// any of its lanes is.
+    pub(crate) fn block(&mut self, s: usize, l: usize) {
         let now = self.now();
         let shard = &mut self.shards[s];
-        if let Some(since) = shard.lane.blocked_since.take() {
-            shard.metrics.blocked_us += now.saturating_since(since).0;
+        if shard.lanes[l].blocked_since.is_none() {
+            shard.lanes[l].blocked_since = Some(now);
+            shard.blocked_lanes += 1;
+            shard.blocked_since.get_or_insert(now);
+        }
+    }
+
+    pub(crate) fn unblock(&mut self, s: usize, l: usize) {
+        let now = self.now();
+        let shard = &mut self.shards[s];
+        if shard.lanes[l].blocked_since.take().is_some() {
+            shard.blocked_lanes -= 1;
+            if shard.blocked_lanes == 0 {
+                if let Some(since) = shard.blocked_since.take() {
+                    shard.metrics.blocked_us += now.saturating_since(since).0;
+                }
+            }
         }
     }
 
@@ -518,16 +635,41 @@ impl World {
         let shard = &mut self.shards[s];
         let head = shard.log.head();
         let mut upto = shard.log.arrived_prefix_end(head, horizon);
-        if let LaneState::Invoking(b) = shard.lane.state {
-            upto = upto.min(b.first);
+        for lane in &shard.lanes {
+            if let LaneState::Invoking(b) = lane.state {
+                upto = upto.min(b.first);
+            }
         }
         if upto <= head {
             return;
         }
+        let mut expired = 0;
+        for lane in &mut shard.lanes {
+            expired += shard.log.count_lane(lane.fated.max(head), upto, lane.index);
+            lane.fated = lane.fated.max(upto);
+            lane.checkpoint = lane.checkpoint.max(upto);
+            lane.processed.prune_below(upto);
+            lane.delivered.prune_below(upto);
+        }
+        // Cut the waiting batches and halves before the log forgets the records.
+        for l in 0..shard.lanes.len() {
+            let lane_no = shard.lanes[l].index;
+            let cut = |b: &mut Batch| {
+                if b.first < upto {
+                    b.records -= shard.log.count_lane(b.first, upto.min(b.end), lane_no);
+                    b.first = upto.min(b.end);
+                }
+            };
+            let lane = &mut shard.lanes[l];
+            lane.halves.iter_mut().for_each(cut);
+            lane.halves.retain(|h| !h.is_empty());
+            if let LaneState::Waiting(mut b) = lane.state {
+                cut(&mut b);
+                lane.state = LaneState::Waiting(b);
+            }
+        }
         shard.log.trim_to(upto);
-        let expired = upto.saturating_sub(shard.lane.checkpoint.max(head));
-        shard.lane.processed.prune_below(upto);
-        shard.lane.delivered.prune_below(upto);
+        shard.read_pos = shard.read_pos.max(upto);
         if expired > 0 {
             shard.metrics.records.expired += expired;
             self.trace.line(
@@ -536,31 +678,25 @@ impl World {
                 json!({"shard": shard.id, "records": expired}),
             );
         }
-        shard.lane.checkpoint = shard.lane.checkpoint.max(upto);
-        shard.read_pos = shard.read_pos.max(upto);
-        for h in &mut shard.lane.halves {
-            h.first = h.first.max(upto.min(h.end));
-        }
-        shard.lane.halves.retain(|h| !h.is_empty());
-        if let LaneState::Waiting(mut b) = shard.lane.state {
-            if b.first < upto {
-                b.first = upto.min(b.end);
+        for l in 0..self.shards[s].lanes.len() {
+            let lane = &mut self.shards[s].lanes[l];
+            if let LaneState::Waiting(b) = lane.state {
                 if b.is_empty() {
                     // The whole batch expired: the next half, if any, is due at once.
-                    self.cancel_lane_timer(s);
-                    let lane = &mut self.shards[s].lane;
+                    self.cancel_lane_timer(s, l);
+                    let lane = &mut self.shards[s].lanes[l];
                     match lane.halves.pop() {
                         Some(half) => {
                             lane.state = LaneState::Waiting(half);
-                            self.schedule_lane_timer(s, now);
+                            self.schedule_lane_timer(s, l, now);
                         }
                         None => {
                             lane.state = LaneState::Idle;
-                            self.unblock(s);
+                            self.unblock(s, l);
+                            // Let the lane go on at its next chance (a poll, or now).
+                            self.schedule_lane_timer(s, l, now);
                         }
                     }
-                } else {
-                    shard.lane.state = LaneState::Waiting(b);
                 }
             }
         }

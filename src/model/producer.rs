@@ -26,7 +26,8 @@ use crate::time::{SimTime, US_PER_S};
 /// over the shards by hash-range width (MD5 is uniform, so the error is tiny).
 const EXACT_KEYS_MAX: u64 = 1_000_000;
 
-/// A block of records a producer offers one shard in one tick.
+/// A block of records a producer offers one shard in one tick (all of one lane:
+/// `run.lane`).
 #[derive(Clone, Copy, Debug)]
 pub struct Offer {
     /// Position of the shard in the world's shard list.
@@ -38,6 +39,15 @@ pub struct Offer {
 
 pub struct Traffic {
     producers: Vec<ProducerState>,
+    /// ParallelizationFactor: how many lanes each shard's records split into.
+    lanes: u32,
+}
+
+/// The lane of a partition key's records: a stable hash of the key, independent of the
+/// shard routing (which reads the high bits of the same MD5), so order holds per key
+/// (R-ORDER-2).
+pub fn lane_of(hash: u128, lanes: u32) -> u8 {
+    ((hash as u64) % u64::from(lanes.max(1))) as u8
 }
 
 struct ProducerState {
@@ -58,10 +68,12 @@ struct RateState {
     spec: RateProducer,
     traffic_rng: SimRng,
     routing_rng: SimRng,
-    /// Weight of each open shard (same order as the `open` list passed in), summing to 1.
+    /// Weight of each (open shard, lane) slot, `slot = shard * lanes + lane` (shards in
+    /// the order of the `open` list passed in), summing to 1.
     weights: Vec<f64>,
-    /// Per open shard: the next record's place in the current progression (uniform only).
+    /// Per slot: the next record's place in the current progression (uniform only).
     k_next: Vec<u64>,
+    lanes: u32,
     /// Start of the current progression: the last rate breakpoint.
     origin: SimTime,
     key_json_len: u16,
@@ -70,7 +82,13 @@ struct RateState {
 impl Traffic {
     /// `open` lists the hash ranges of the open shards with their positions in the
     /// world's shard list.
-    pub fn new(seed: u64, producers: &[ProducerSpec], open: &[(usize, HashRange)]) -> Self {
+    pub fn new(
+        seed: u64,
+        producers: &[ProducerSpec],
+        open: &[(usize, HashRange)],
+        lanes: u32,
+    ) -> Self {
+        let lanes = lanes.max(1);
         let producers = producers
             .iter()
             .enumerate()
@@ -84,6 +102,7 @@ impl Traffic {
                             routing_rng: substream(seed, Concern::Routing(i as u32)),
                             weights: vec![],
                             k_next: vec![],
+                            lanes,
                             origin: spec.start,
                             key_json_len,
                         };
@@ -104,7 +123,7 @@ impl Traffic {
                 }
             })
             .collect();
-        Traffic { producers }
+        Traffic { producers, lanes }
     }
 
     /// Offers of every producer for the tick `[t, t_end)`, in producer order, then shard order.
@@ -117,6 +136,7 @@ impl Traffic {
         max_record_size: u64,
         out: &mut Vec<Offer>,
     ) {
+        let lanes = self.lanes;
         for p in &mut self.producers {
             match &mut p.kind {
                 StateKind::Rate(st) => {
@@ -128,12 +148,12 @@ impl Traffic {
                             break;
                         }
                         *next += 1;
-                        let h = rec
-                            .explicit_hash_key
-                            .unwrap_or_else(|| hash_key(&rec.partition_key));
+                        let key_hash = hash_key(&rec.partition_key);
+                        let h = rec.explicit_hash_key.unwrap_or(key_hash);
                         let Some(&(shard, _)) = open.iter().find(|(_, r)| r.contains(h)) else {
                             continue;
                         };
+                        let lane = lane_of(key_hash, lanes);
                         let key_len = json_string_len(&rec.partition_key);
                         let data_bytes = rec.data.len() as u64;
                         out.push(Offer {
@@ -153,6 +173,7 @@ impl Traffic {
                                     scripted: *idx as u32,
                                     poison: None,
                                 },
+                                lane,
                                 hits: 0,
                             },
                             write_bytes: data_bytes + rec.partition_key.len() as u64,
@@ -196,8 +217,13 @@ fn key_json_len(name: &str, spec: &RateProducer) -> u16 {
 impl RateState {
     /// Computes each open shard's share of this producer's keys.
     fn route(&mut self, name: &str, open: &[(usize, HashRange)]) {
-        let mut weights = vec![0.0f64; open.len()];
-        let shard_of = |h: u128| open.iter().position(|(_, r)| r.contains(h));
+        let lanes = self.lanes as usize;
+        let mut weights = vec![0.0f64; open.len() * lanes];
+        let slot_of = |h: u128| {
+            open.iter()
+                .position(|(_, r)| r.contains(h))
+                .map(|s| s * lanes + lane_of(h, self.lanes) as usize)
+        };
         let k = self.spec.partition_keys.max(1);
         let exact = k.min(EXACT_KEYS_MAX);
         let key_weight = |i: u64| -> f64 {
@@ -210,16 +236,19 @@ impl RateState {
         for i in 0..exact {
             let w = key_weight(i);
             total += w;
-            if let Some(s) = shard_of(hash_key(&format!("{name}-{i}"))) {
-                weights[s] += w;
+            if let Some(slot) = slot_of(hash_key(&format!("{name}-{i}"))) {
+                weights[slot] += w;
             }
         }
         if k > exact {
-            // The remaining keys, by the width of each range.
+            // The remaining keys, by the width of each range, evenly over the lanes.
             let rest: f64 = (exact..k).map(key_weight).sum();
             total += rest;
             for (s, (_, r)) in open.iter().enumerate() {
-                weights[s] += rest * ((r.end - r.start) as f64 / u128::MAX as f64);
+                let share = rest * ((r.end - r.start) as f64 / u128::MAX as f64) / lanes as f64;
+                for l in 0..lanes {
+                    weights[s * lanes + l] += share;
+                }
             }
         }
         for w in &mut weights {
@@ -230,12 +259,12 @@ impl RateState {
             for w in &mut weights {
                 *w *= 1.0 - share;
             }
-            if let Some(s) = shard_of(hash_key(key)) {
-                weights[s] += share;
+            if let Some(slot) = slot_of(hash_key(key)) {
+                weights[slot] += share;
             }
         }
         self.weights = weights;
-        self.k_next = vec![0; open.len()];
+        self.k_next = vec![0; open.len() * lanes];
     }
 
     /// The rate in force at `t` (micro-records per second), 0 outside [start, end).
@@ -307,7 +336,7 @@ impl RateState {
             let data_bytes = self.draw_size(max_record_size);
             match self.spec.arrival {
                 Arrival::Uniform => {
-                    for s in 0..open.len() {
+                    for s in 0..self.weights.len() {
                         let r = (rate as f64 * self.weights[s]).round() as u64;
                         if r == 0 {
                             continue;
@@ -323,7 +352,7 @@ impl RateState {
                         self.k_next[s] = k_hi;
                         out.push(self.offer(
                             producer,
-                            open[s].0,
+                            self.slot_target(open, s),
                             k_hi - k_lo,
                             self.origin.0,
                             k_lo,
@@ -341,12 +370,13 @@ impl RateState {
                         .map(|d| d.sample(&mut self.traffic_rng) as u64)
                         .unwrap_or(0);
                     let mut weight_left = 1.0f64;
-                    for s in 0..open.len() {
+                    let slots = self.weights.len();
+                    for s in 0..slots {
                         if remaining == 0 {
                             break;
                         }
                         let w = self.weights[s];
-                        let n = if s + 1 == open.len() || weight_left <= w {
+                        let n = if s + 1 == slots || weight_left <= w {
                             remaining
                         } else {
                             let p = (w / weight_left).clamp(0.0, 1.0);
@@ -357,11 +387,17 @@ impl RateState {
                         weight_left -= w;
                         remaining -= n;
                         if n > 0 {
-                            out.push(
-                                self.offer(
-                                    producer, open[s].0, n, a.0, 0, len_us, n, data_bytes, ctx,
-                                ),
-                            );
+                            out.push(self.offer(
+                                producer,
+                                self.slot_target(open, s),
+                                n,
+                                a.0,
+                                0,
+                                len_us,
+                                n,
+                                data_bytes,
+                                ctx,
+                            ));
                         }
                     }
                 }
@@ -369,11 +405,17 @@ impl RateState {
         }
     }
 
+    /// The (shard position, lane) of a weight slot.
+    fn slot_target(&self, open: &[(usize, HashRange)], slot: usize) -> (usize, u8) {
+        let lanes = self.lanes as usize;
+        (open[slot / lanes].0, (slot % lanes) as u8)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn offer(
         &self,
         producer: u16,
-        shard: usize,
+        (shard, lane): (usize, u8),
         count: u64,
         t_base: u64,
         k0: u64,
@@ -399,6 +441,7 @@ impl RateState {
                     scripted: u32::MAX,
                     poison: None,
                 },
+                lane,
                 hits: 0,
             },
             write_bytes: data_bytes + u64::from(self.key_json_len),

@@ -14,44 +14,53 @@ use crate::model::stream::{Run, SeqIndex};
 use crate::model::world::World;
 
 impl World {
-    /// The event of `[first, end)` of shard `s`, as compact JSON: `{"Records":[...]}`.
-    pub(crate) fn event_json(&self, s: usize, first: SeqIndex, end: SeqIndex) -> String {
+    /// The event of lane `l`'s records in `[first, end)` of shard `s`, as compact JSON:
+    /// `{"Records":[...]}`.
+    pub(crate) fn event_json(&self, s: usize, l: usize, first: SeqIndex, end: SeqIndex) -> String {
         let mut out = String::from(r#"{"Records":["#);
-        self.write_entries(s, first, end, &mut out);
+        self.write_entries(s, l, first, end, &mut out);
         out.push_str("]}");
         out
     }
 
-    /// The records of `[first, end)` as a JSON array.
-    pub(crate) fn records_value(&self, s: usize, first: SeqIndex, end: SeqIndex) -> Value {
+    /// Lane `l`'s records of `[first, end)` as a JSON array.
+    pub(crate) fn records_value(
+        &self,
+        s: usize,
+        l: usize,
+        first: SeqIndex,
+        end: SeqIndex,
+    ) -> Value {
         let mut out = String::from("[");
-        self.write_entries(s, first, end, &mut out);
+        self.write_entries(s, l, first, end, &mut out);
         out.push(']');
         serde_json::from_str(&out).expect("entries are valid JSON")
     }
 
-    fn write_entries(&self, s: usize, first: SeqIndex, end: SeqIndex, out: &mut String) {
+    fn write_entries(&self, s: usize, l: usize, first: SeqIndex, end: SeqIndex, out: &mut String) {
         let shard = &self.shards[s];
         let start_ms = self.scenario.simulation.start_time_unix_ms;
         let mut sep = false;
-        shard.log.for_each_in(first, end, |a, b, run| {
-            for i in a..b {
-                if sep {
-                    out.push(',');
+        shard
+            .log
+            .for_each_in_lane(first, end, shard.lanes[l].index, |a, b, run| {
+                for i in a..b {
+                    if sep {
+                        out.push(',');
+                    }
+                    sep = true;
+                    let (key, data) = self.record_content(run, i);
+                    let arrival_ms = start_ms + run.arrival(i).as_millis() as i64;
+                    self.ctx.write_entry(
+                        out,
+                        shard.number,
+                        i,
+                        &key,
+                        &BASE64.encode(&data),
+                        arrival_ms,
+                    );
                 }
-                sep = true;
-                let (key, data) = self.record_content(run, i);
-                let arrival_ms = start_ms + run.arrival(i).as_millis() as i64;
-                self.ctx.write_entry(
-                    out,
-                    shard.number,
-                    i,
-                    &key,
-                    &BASE64.encode(&data),
-                    arrival_ms,
-                );
-            }
-        });
+            });
     }
 
     /// Partition key and data of record `i` of `run`.

@@ -8,14 +8,24 @@
 use serde_json::json;
 
 use crate::model::destination::{BatchInfo, Condition, FunctionError};
-use crate::model::function::Outcome;
+use crate::model::function::{Invocation, Outcome};
 use crate::model::mapping::{Batch, LaneState, backoff};
 use crate::model::stream::{SeqIndex, sequence_number};
 use crate::model::world::World;
 use crate::time::SimTime;
 
+/// An invocation in flight, with its answer mapped onto log indexes.
+#[derive(Clone, Debug)]
+pub struct Inflight {
+    pub inv: Invocation,
+    /// Indexes of the records the response names as failed, in order.
+    pub named: Vec<SeqIndex>,
+    /// Index ranges of the batch's records.
+    pub slices: Vec<(SeqIndex, SeqIndex)>,
+}
+
 impl World {
-    pub(crate) fn invocation_ended(&mut self, s: usize, batch: Batch) {
+    pub(crate) fn invocation_ended(&mut self, s: usize, l: usize, batch: Batch) {
         let now = self.now();
         self.function.finish(now);
         let rbif = self.scenario.mapping.report_batch_item_failures;
@@ -25,8 +35,7 @@ impl World {
             Default::default()
         };
         let shard = &mut self.shards[s];
-        let inv = shard
-            .lane
+        let Inflight { inv, named, slices } = shard.lanes[l]
             .inflight
             .take()
             .expect("an invoking lane has its invocation");
@@ -46,70 +55,90 @@ impl World {
         let mut processed: Vec<(SeqIndex, SeqIndex)> = vec![];
         match inv.outcome {
             Outcome::Ok | Outcome::Partial => {
-                let mut from = batch.first;
-                for &off in &inv.named {
-                    processed.push((from, batch.first + off));
-                    from = batch.first + off + 1;
+                for &(a, b) in &slices {
+                    let mut from = a;
+                    for &i in named.iter().filter(|&&i| (a..b).contains(&i)) {
+                        processed.push((from, i));
+                        from = i + 1;
+                    }
+                    processed.push((from, b));
                 }
-                processed.push((from, batch.end));
             }
-            Outcome::Error => processed.push((batch.first, batch.first + inv.processed_prefix)),
+            Outcome::Error => {
+                let mut left = inv.processed_prefix;
+                for &(a, b) in &slices {
+                    let take = left.min(b - a);
+                    processed.push((a, a + take));
+                    left -= take;
+                }
+            }
             Outcome::Timeout | Outcome::InvalidResponse => {}
         }
+        let lane = &mut shard.lanes[l];
         for (a, b) in processed {
-            m.records.duplicates += shard.lane.processed.count_in(a, b);
-            shard.lane.processed.insert(a, b);
+            m.records.duplicates += lane.processed.count_in(a, b);
+            lane.processed.insert(a, b);
         }
         if inv.outcome == Outcome::Ok && !rbif {
             // R-PBR-1: reported failures the mapping does not read are lost silently.
-            m.records.acknowledged_unprocessed += inv.named.len() as u64;
+            m.records.acknowledged_unprocessed += named.len() as u64;
         }
         match inv.outcome {
             Outcome::Ok => {
-                self.deliver(s, batch.first, batch.end);
-                self.next_batch(s);
+                self.deliver(s, l, batch.first, batch.end);
+                self.next_batch(s, l);
             }
             Outcome::Partial => {
-                let lowest = inv.named.first().copied().unwrap_or(0);
-                if lowest == 0 {
+                let lowest = named.first().copied().unwrap_or(batch.first);
+                if lowest <= batch.first {
                     // R-PBR-4: reporting the first record is a failed attempt of the batch.
-                    self.failed(s, batch, FunctionError::None);
+                    self.failed(s, l, batch, FunctionError::None);
                 } else {
                     // R-PBR-2: checkpoint before the lowest reported record; the rest is
                     // re-formed, not refilled, and starts a fresh retry count (R-PBR-4).
-                    self.deliver(s, batch.first, batch.first + lowest);
-                    let rest = Batch::new(batch.first + lowest, batch.end);
-                    self.retry_later(s, rest, 1);
+                    let lane_no = self.shards[s].lanes[l].index;
+                    let done = self.shards[s].log.count_lane(batch.first, lowest, lane_no);
+                    self.deliver(s, l, batch.first, lowest);
+                    let rest = Batch::new(lowest, batch.end, batch.records - done);
+                    self.retry_later(s, l, rest, 1);
                 }
             }
             Outcome::Error | Outcome::Timeout | Outcome::InvalidResponse => {
-                self.failed(s, batch, inv.function_error)
+                self.failed(s, l, batch, inv.function_error)
             }
         }
     }
 
     /// A failed invocation of `batch`: bisect, retry, or discard.
-    fn failed(&mut self, s: usize, mut batch: Batch, function_error: FunctionError) {
+    fn failed(&mut self, s: usize, l: usize, mut batch: Batch, function_error: FunctionError) {
         let now = self.now();
         let mapping = &self.scenario.mapping;
         if mapping.bisect_on_error && batch.len() > 1 {
             // R-BISECT-1: the first ceil(n/2) go at once, the rest after them; splits do not
             // count as retries and each half starts a fresh count.
-            let mid = batch.first + batch.len().div_ceil(2);
+            let half = batch.len().div_ceil(2);
             let shard = &mut self.shards[s];
+            let lane_no = shard.lanes[l].index;
+            let mid = shard
+                .log
+                .nth_of_lane(batch.first, batch.end, lane_no, half)
+                .unwrap_or(batch.end);
             shard.metrics.invocations.bisections += 1;
-            shard.lane.blocked_since.get_or_insert(now);
-            shard.lane.halves.push(Batch::new(mid, batch.end));
+            shard.lanes[l]
+                .halves
+                .push(Batch::new(mid, batch.end, batch.len() - half));
             if self.trace.enabled() {
                 let seq = |i| sequence_number(shard.number, i);
+                let last = |a, b| shard.log.last_of_lane(a, b, lane_no).unwrap_or(b - 1);
                 self.trace.line(
                     now,
                     "bisect",
-                    json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(batch.end - 1),
-                        "into": [[seq(batch.first), seq(mid - 1)], [seq(mid), seq(batch.end - 1)]]}),
+                    json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last(batch.first, batch.end)),
+                        "into": [[seq(batch.first), seq(last(batch.first, mid))], [seq(mid), seq(last(mid, batch.end))]]}),
                 );
             }
-            return self.send(s, Batch::new(batch.first, mid));
+            self.block(s, l);
+            return self.send(s, l, Batch::new(batch.first, mid, half));
         }
         batch.failures += 1;
         if mapping
@@ -118,26 +147,25 @@ impl World {
         {
             // R-ERR-3: 1 + MaximumRetryAttempts invocations, then the batch is discarded;
             // records also past the maximum age are reported as such (R-ERR-4 wins).
-            self.shards[s].lane.state = LaneState::Waiting(batch);
-            self.cut_by_age(s);
-            if let LaneState::Waiting(rest) = self.shards[s].lane.state {
+            self.shards[s].lanes[l].state = LaneState::Waiting(batch);
+            self.cut_by_age(s, l);
+            if let LaneState::Waiting(rest) = self.shards[s].lanes[l].state {
                 self.discard(
                     s,
-                    rest.first,
-                    rest.end,
+                    l,
+                    rest,
                     Condition::RetryAttemptsExhausted,
-                    rest.invocations,
                     function_error,
                 );
             }
-            return self.next_batch(s);
+            return self.next_batch(s, l);
         }
         let failures = batch.failures;
-        self.retry_later(s, batch, failures);
+        self.retry_later(s, l, batch, failures);
     }
 
     /// The batch waits for its retry, the `k`-th backoff from now (R-ERR-5).
-    fn retry_later(&mut self, s: usize, batch: Batch, k: u32) {
+    fn retry_later(&mut self, s: usize, l: usize, batch: Batch, k: u32) {
         if !self.mapping_enabled {
             // Disabled meanwhile: the batch is read again from the checkpoint (R-POLL-3).
             return self.park(s);
@@ -145,20 +173,19 @@ impl World {
         let now = self.now();
         let sim = &self.scenario.simulation;
         let delay = backoff(sim.retry_backoff_initial, sim.retry_backoff_max, k);
-        let lane = &mut self.shards[s].lane;
-        lane.state = LaneState::Waiting(batch);
-        lane.blocked_since.get_or_insert(now);
-        self.schedule_lane_timer(s, now + delay);
+        self.shards[s].lanes[l].state = LaneState::Waiting(batch);
+        self.block(s, l);
+        self.schedule_lane_timer(s, l, now + delay);
     }
 
     /// R-ERR-4: the records of the waiting batch older than MaximumRecordAgeInSeconds
     /// are cut off its front and discarded. Leaves the lane Idle if nothing is left.
-    pub(crate) fn cut_by_age(&mut self, s: usize) {
+    pub(crate) fn cut_by_age(&mut self, s: usize, l: usize) {
         let Some(max_age) = self.scenario.mapping.max_record_age else {
             return;
         };
         let now = self.now();
-        let LaneState::Waiting(mut batch) = self.shards[s].lane.state else {
+        let LaneState::Waiting(batch) = self.shards[s].lanes[l].state else {
             return;
         };
         if now.0 <= max_age.0 {
@@ -166,78 +193,124 @@ impl World {
         }
         // Older than the maximum age: arrived strictly before now - max_age.
         let horizon = SimTime(now.0 - max_age.0 - 1);
-        let cut = self.shards[s]
+        let shard = &self.shards[s];
+        let lane_no = shard.lanes[l].index;
+        let cut = shard
             .log
             .arrived_prefix_end(batch.first, horizon)
             .min(batch.end);
-        if cut <= batch.first {
+        let old = shard.log.count_lane(batch.first, cut, lane_no);
+        if old == 0 {
             return;
         }
+        let cut_end = shard
+            .log
+            .last_of_lane(batch.first, cut, lane_no)
+            .map_or(cut, |i| i + 1);
+        let mut head = batch;
+        head.end = cut_end;
+        head.records = old;
         self.discard(
             s,
-            batch.first,
-            cut,
+            l,
+            head,
             Condition::RecordAgeExceeded,
-            batch.invocations,
             FunctionError::Unhandled,
         );
-        batch.first = cut;
-        self.shards[s].lane.state = if batch.is_empty() {
+        let rest = Batch {
+            first: cut_end,
+            records: batch.records - old,
+            ..batch
+        };
+        let rest_first = self.shards[s]
+            .log
+            .nth_of_lane(cut_end, batch.end, lane_no, 0)
+            .unwrap_or(batch.end);
+        let rest = Batch {
+            first: rest_first,
+            ..rest
+        };
+        self.shards[s].lanes[l].state = if rest.is_empty() {
             LaneState::Idle
         } else {
-            LaneState::Waiting(batch)
+            LaneState::Waiting(rest)
         };
     }
 
-    /// The checkpoint passes `[first, end)` as discarded: to the destination if one is
-    /// set (one message per batch, or per BatchSize records cut by age), else dropped.
+    /// The checkpoint passes `batch` as discarded: to the destination if one is set (one
+    /// message per batch, or per BatchSize records cut by age), else dropped.
     fn discard(
         &mut self,
         s: usize,
-        first: SeqIndex,
-        end: SeqIndex,
+        l: usize,
+        batch: Batch,
         condition: Condition,
-        invocations: u32,
         function_error: FunctionError,
     ) {
         let now = self.now();
-        let n = end - first;
         let to_destination = self.destinations.is_some();
-        {
-            let shard = &mut self.shards[s];
-            if to_destination {
-                shard.metrics.records.to_destination += n;
-            } else {
-                shard.metrics.records.discarded += n;
-            }
+        let lane_no = self.shards[s].lanes[l].index;
+        if self.trace.enabled() {
+            let shard = &self.shards[s];
             let seq = |i| sequence_number(shard.number, i);
+            let last = shard
+                .log
+                .last_of_lane(batch.first, batch.end, lane_no)
+                .unwrap_or(batch.end - 1);
             self.trace.line(
                 now,
                 "discard",
-                json!({"shard": shard.id, "first_seq": seq(first), "last_seq": seq(end - 1), "records": n,
+                json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last), "records": batch.len(),
                     "condition": condition.as_str()}),
             );
         }
         if to_destination {
             let chunk = match condition {
                 Condition::RecordAgeExceeded => u64::from(self.scenario.mapping.batch_size),
-                Condition::RetryAttemptsExhausted => n,
+                Condition::RetryAttemptsExhausted => batch.len(),
             };
-            let mut a = first;
-            while a < end {
-                let b = (a + chunk).min(end);
-                self.destination_message(s, a, b, condition, invocations, function_error);
-                a = b;
+            let mut from = batch.first;
+            let mut left = batch.len();
+            while left > 0 {
+                let n = chunk.min(left);
+                let log = &self.shards[s].log;
+                let last = log
+                    .nth_of_lane(from, batch.end, lane_no, n - 1)
+                    .unwrap_or(batch.end - 1);
+                self.destination_message(
+                    s,
+                    l,
+                    from,
+                    last + 1,
+                    n,
+                    condition,
+                    batch.invocations,
+                    function_error,
+                );
+                left -= n;
+                from = self.shards[s]
+                    .log
+                    .nth_of_lane(last + 1, batch.end, lane_no, 0)
+                    .unwrap_or(batch.end);
             }
         }
-        self.pass_checkpoint(s, first, end);
+        let newly = self.pass_checkpoint(s, l, batch.first, batch.end);
+        let records = &mut self.shards[s].metrics.records;
+        if to_destination {
+            records.to_destination += newly;
+        } else {
+            records.discarded += newly;
+        }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn destination_message(
         &mut self,
         s: usize,
+        l: usize,
         first: SeqIndex,
         end: SeqIndex,
+        records: u64,
         condition: Condition,
         invocations: u32,
         function_error: FunctionError,
@@ -245,20 +318,21 @@ impl World {
         let now = self.now();
         let start_ms = self.scenario.simulation.start_time_unix_ms;
         let shard = &self.shards[s];
+        let last = end - 1;
         let wall = |t: Option<SimTime>| start_ms + t.unwrap_or(now).as_millis() as i64;
         let info = BatchInfo {
             shard_id: shard.id.clone(),
             start_sequence_number: sequence_number(shard.number, first),
-            end_sequence_number: sequence_number(shard.number, end - 1),
+            end_sequence_number: sequence_number(shard.number, last),
             first_arrival_unix_ms: wall(shard.log.arrival(first)),
-            last_arrival_unix_ms: wall(shard.log.arrival(end - 1)),
-            batch_size: end - first,
+            last_arrival_unix_ms: wall(shard.log.arrival(last)),
+            batch_size: records,
         };
         let payload = self
             .destinations
             .as_ref()
             .is_some_and(|d| d.carries_payload())
-            .then(|| self.records_value(s, first, end));
+            .then(|| self.records_value(s, l, first, end));
         let Some(dest) = self.destinations.as_mut() else {
             return;
         };
@@ -271,7 +345,7 @@ impl World {
             payload,
         );
         self.destination_messages += 1;
-        self.destination_records += end - first;
+        self.destination_records += records;
         self.destination_out.write_value(&message);
         if let Some(key) = key {
             let id = self.shards[s].id.clone();

@@ -51,6 +51,8 @@ pub struct Run {
     /// Bytes each record takes in the event JSON (R-BATCH-2), precomputed.
     pub entry_bytes: u32,
     pub tag: RunTag,
+    /// The mapping's lane of these records (R-ORDER-2); 0 with ParallelizationFactor 1.
+    pub lane: u8,
     /// For a poison record (always a run of one): invocations whose event held it,
     /// which `times: N` counts.
     pub hits: u32,
@@ -103,6 +105,7 @@ impl Run {
             && self.data_bytes == next.data_bytes
             && self.key_json_len == next.key_json_len
             && self.tag == next.tag
+            && self.lane == next.lane
             && self.tag.poison.is_none()
             && self.step_num != 0
     }
@@ -238,6 +241,51 @@ impl ShardLog {
         }
     }
 
+    /// Calls `f(slice_first, slice_end, run)` for each run of `lane` overlapping `[a, b)`.
+    pub fn for_each_in_lane(
+        &self,
+        a: SeqIndex,
+        b: SeqIndex,
+        lane: u8,
+        mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
+    ) {
+        self.for_each_in(a, b, |x, y, run| {
+            if run.lane == lane {
+                f(x, y, run)
+            }
+        });
+    }
+
+    /// Records of `lane` in `[a, b)`.
+    pub fn count_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
+        let mut n = 0;
+        self.for_each_in_lane(a, b, lane, |x, y, _| n += y - x);
+        n
+    }
+
+    /// Index of the `n`-th (0-based) record of `lane` at or after `from`, below `end`.
+    pub fn nth_of_lane(&self, from: SeqIndex, end: SeqIndex, lane: u8, n: u64) -> Option<SeqIndex> {
+        let mut left = n;
+        let mut found = None;
+        self.for_each_in_lane(from, end, lane, |x, y, _| {
+            if found.is_none() {
+                if left < y - x {
+                    found = Some(x + left);
+                } else {
+                    left -= y - x;
+                }
+            }
+        });
+        found
+    }
+
+    /// Index of the last record of `lane` in `[a, b)`.
+    pub fn last_of_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> Option<SeqIndex> {
+        let mut last = None;
+        self.for_each_in_lane(a, b, lane, |_, y, _| last = Some(y - 1));
+        last
+    }
+
     /// Calls `f(run_slice_first, run_slice_end, run)` for each run overlapping `[a, b)`.
     pub fn for_each_in(
         &self,
@@ -365,6 +413,7 @@ mod tests {
                 scripted: u32::MAX,
                 poison: None,
             },
+            lane: 0,
             hits: 0,
         }
     }

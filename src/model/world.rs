@@ -59,14 +59,24 @@ pub struct Shard {
     pub opened_at: SimTime,
     pub closed_at: Option<SimTime>,
     pub log: ShardLog,
-    /// The mapping's lane (ParallelizationFactor 1: one lane per shard).
-    pub lane: Lane,
+    /// The mapping's lanes: ParallelizationFactor of them (R-ORDER-2).
+    pub lanes: Vec<Lane>,
     /// Next record the mapping's GetRecords reads.
     pub read_pos: SeqIndex,
     pub poll: PollState,
+    /// Lanes blocked now, and since when at least one has been (for `blocked_ms`).
+    pub blocked_lanes: u32,
+    pub blocked_since: Option<SimTime>,
     /// The shard's own draws for its invocations.
     pub rng: InvocationRng,
     pub metrics: ShardMetrics,
+}
+
+impl Shard {
+    /// The shard's checkpoint: its oldest unfinished record, over all lanes (R-ORDER-3).
+    pub fn checkpoint(&self) -> SeqIndex {
+        self.lanes.iter().map(|l| l.checkpoint).min().unwrap_or(0)
+    }
 }
 
 /// The mapping's polling of one shard (R-POLL-1, R-STREAM-5's 5 calls per second).
@@ -156,12 +166,16 @@ impl World {
                 opened_at: SimTime::ZERO,
                 closed_at: None,
                 log: ShardLog::default(),
-                lane: Lane::default(),
+                lanes: (0..s.mapping.parallelization_factor)
+                    .map(|l| Lane::new(l as u8))
+                    .collect(),
                 read_pos: 0,
                 poll: PollState {
                     phase: SimDuration(phases.random_range(0..US_PER_S)),
                     ..PollState::default()
                 },
+                blocked_lanes: 0,
+                blocked_since: None,
                 rng: InvocationRng::for_shard(s.seed, i as u32),
                 metrics: ShardMetrics::default(),
             })
@@ -220,7 +234,12 @@ impl World {
             engine.schedule(SimTime::ZERO + s.simulation.sample_every, Event::Sample);
         }
         World {
-            traffic: Traffic::new(s.seed, &s.producers, &open),
+            traffic: Traffic::new(
+                s.seed,
+                &s.producers,
+                &open,
+                s.mapping.parallelization_factor,
+            ),
             function: FunctionModel::new(&s.function),
             scenario: s.clone(),
             engine,
@@ -296,7 +315,7 @@ impl World {
             Event::WriteTick => self.write_tick(),
             Event::Poll { shard, tick } => self.poll(shard as usize, tick),
             Event::LaneTimer { lane, generation } => {
-                self.lane_timer(lane.shard as usize, generation)
+                self.lane_timer(lane.shard as usize, lane.lane as usize, generation)
             }
             Event::MappingEnabled => self.enable_mapping(),
             Event::Sample => self.sample(),
@@ -437,7 +456,7 @@ impl World {
             let shard = &mut self.shards[s];
             let lag = shard
                 .log
-                .arrival(shard.lane.checkpoint)
+                .arrival(shard.checkpoint())
                 .filter(|&a| a <= now)
                 .map(|a| now.saturating_since(a).as_millis())
                 .unwrap_or(0);
@@ -453,15 +472,20 @@ impl World {
         }
         self.finished = true;
         self.engine.advance_to(self.end);
-        let end = self.end;
         for s in 0..self.shards.len() {
             self.trim(s);
-            let shard = &mut self.shards[s];
-            if let Some(since) = shard.lane.blocked_since.take() {
-                shard.metrics.blocked_us += end.saturating_since(since).0;
+            for l in 0..self.shards[s].lanes.len() {
+                self.unblock(s, l);
             }
+            let shard = &mut self.shards[s];
+            let next = shard.log.next_index();
+            let pending: u64 = shard
+                .lanes
+                .iter()
+                .map(|lane| shard.log.count_lane(lane.fated, next, lane.index))
+                .sum();
             let r = &mut shard.metrics.records;
-            r.pending = shard.log.next_index() - shard.lane.checkpoint;
+            r.pending = pending;
             r.lost = r.discarded + r.expired;
         }
         self.trace.finish()?;

@@ -21,9 +21,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     if !m.filter_patterns.is_empty() {
         note(&esm("FilterCriteria"));
     }
-    if m.parallelization_factor > 1 {
-        note(&esm("ParallelizationFactor"));
-    }
     if s.stream.consumer == ConsumerKind::EnhancedFanOut {
         note("stream.consumer enhanced_fan_out");
     }

@@ -536,7 +536,7 @@ fn empty_missing_directory_and_unreadable_files_have_their_own_errors() {
     assert!(matches!(e, ScenarioError::NotFound { .. }));
     assert!(
         e.to_string()
-            .contains("built-in: batch-timeout, poison-pill, steady"),
+            .contains(&format!("built-in: {}", builtin::names().join(", "))),
         "{e}"
     );
     assert!(matches!(
@@ -1669,7 +1669,6 @@ autoscale: {policy: target-tracking}
     let want = [
         "event_source_mapping.TumblingWindowInSeconds",
         "event_source_mapping.FilterCriteria",
-        "event_source_mapping.ParallelizationFactor",
         "stream.consumer enhanced_fan_out",
         "stream.other_consumers",
         "stream.mode ON_DEMAND",

@@ -408,7 +408,7 @@ fn step_by_step_poll_invoke_fail_back_off_retry_expire_go_on() {
         .behaviours
         .push(poison_first_at(None, at(0), Effect::Error));
     let mut w = World::new(&s, Default::default());
-    let lane = |w: &World| w.shards()[0].lane.state;
+    let lane = |w: &World| w.shards()[0].lanes[0].state;
     let step = |w: &mut World| {
         assert!(
             w.step().unwrap().is_some(),
@@ -448,7 +448,7 @@ fn step_by_step_poll_invoke_fail_back_off_retry_expire_go_on() {
     while w.shards()[0].metrics.records.delivered == 0 {
         step(&mut w);
     }
-    assert_eq!(w.shards()[0].lane.checkpoint, 2);
+    assert_eq!(w.shards()[0].lanes[0].checkpoint, 2);
     assert_eq!(lane(&w), LaneState::Idle);
     assert!(
         w.now() < SimTime::ZERO + hours(24) + secs(2),
