@@ -12,6 +12,7 @@
 //! assert!(summary.records.expired > 0);
 //! ```
 
+pub mod check;
 pub mod cli;
 pub mod engine;
 pub mod model;

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::engine::LimitHit;
 use crate::scenario::ScenarioError;
 
+pub mod check;
 pub mod run;
 pub mod scenarios;
 pub mod validate;
@@ -32,6 +33,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check scenario files (and their variants); print every problem.
     Validate(validate::ValidateArgs),
+    /// Run scenarios and evaluate their `expect:` lines; exit 1 if one fails.
+    Check(check::CheckArgs),
     /// List the built-in scenarios, or print one.
     Scenarios(scenarios::ScenariosArgs),
 }
@@ -70,6 +73,9 @@ pub enum CliError {
     /// The run stopped at a limit; raise it in the scenario or shorten the run.
     #[error(transparent)]
     Limit(#[from] LimitHit),
+    /// `check` did not pass; its results were printed, this says what went wrong.
+    #[error("{0}")]
+    Check(check::Totals),
     /// An output file (`--trace`, `--destination`, `--events`) could not be created,
     /// written or moved into place; nothing was left at its path.
     #[error("{flag} {path}: {source}")]
@@ -94,6 +100,7 @@ impl CliError {
             }
             CliError::File { .. } | CliError::Output(_) => EXIT_INVALID,
             CliError::Limit(_) => EXIT_LIMIT,
+            CliError::Check(totals) => totals.exit_code(),
         }
     }
 }
@@ -139,6 +146,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args, &mut out),
         Command::Validate(args) => validate::validate(&args, &mut out),
+        Command::Check(args) => check::check(&args, &mut out),
         Command::Scenarios(args) => scenarios::scenarios(&args, &mut out),
     };
     match result {

@@ -148,7 +148,7 @@ impl World {
             for lane in &mut shard.lanes {
                 if idx > lane.fated {
                     shard.metrics.records.skipped +=
-                        shard.log.count_lane(lane.fated, idx, lane.index);
+                        shard.log.count_lane_all(lane.fated, idx, lane.index);
                     lane.fated = idx;
                 }
                 lane.checkpoint = lane.checkpoint.max(idx);

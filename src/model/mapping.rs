@@ -281,12 +281,14 @@ impl World {
         let window = self.scenario.mapping.batching_window;
         let (first, end, records, full) = self.next_batch_range(s, l);
         if records == 0 {
-            // Nothing of this lane is queued: its checkpoint catches up with the reads.
-            let read_pos = self.shards[s].read_pos;
-            let lane = &mut self.shards[s].lanes[l];
-            lane.window_since = None;
-            lane.checkpoint = lane.checkpoint.max(read_pos);
-            lane.fated = lane.fated.max(read_pos);
+            // Nothing of this lane is queued for the function: its checkpoint catches up
+            // with the reads, passing any filtered records.
+            let (checkpoint, read_pos) =
+                (self.shards[s].lanes[l].checkpoint, self.shards[s].read_pos);
+            self.shards[s].lanes[l].window_since = None;
+            if read_pos > checkpoint {
+                self.pass_checkpoint(s, l, checkpoint, read_pos);
+            }
             return;
         }
         if !window.is_zero() && !full {
@@ -556,7 +558,10 @@ impl World {
             first >= lane.checkpoint,
             "I-2: the checkpoint moves in order"
         );
-        let newly = shard.log.count_lane(first.max(lane.fated), end, lane.index);
+        // Everything from the lane's fate mark on gets its fate now: the records the
+        // function had, and the filtered ones among and before them (R-FILTER-1).
+        let (newly, filtered) = shard.log.count_lane_split(lane.fated, end, lane.index);
+        shard.metrics.records.filtered += filtered;
         lane.checkpoint = end;
         lane.fated = lane.fated.max(end);
         // Records behind every lane's checkpoint are never read again: drop them.
@@ -645,7 +650,9 @@ impl World {
         }
         let mut expired = 0;
         for lane in &mut shard.lanes {
-            expired += shard.log.count_lane(lane.fated.max(head), upto, lane.index);
+            expired += shard
+                .log
+                .count_lane_all(lane.fated.max(head), upto, lane.index);
             lane.fated = lane.fated.max(upto);
             lane.checkpoint = lane.checkpoint.max(upto);
             lane.processed.prune_below(upto);

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod destination;
 pub mod event;
+pub mod filter;
 pub mod function;
 pub mod mapping;
 pub mod payload;

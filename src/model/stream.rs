@@ -28,6 +28,9 @@ pub struct RunTag {
     pub scripted: u32,
     /// Index of the function behaviour that poisons these records, if any.
     pub poison: Option<u16>,
+    /// The records match none of the mapping's filters: checkpointed without an
+    /// invocation (R-FILTER-1).
+    pub filtered: bool,
 }
 
 /// Consecutive records with the same size, key length and origin.
@@ -241,7 +244,8 @@ impl ShardLog {
         }
     }
 
-    /// Calls `f(slice_first, slice_end, run)` for each run of `lane` overlapping `[a, b)`.
+    /// Calls `f(slice_first, slice_end, run)` for each run of `lane` overlapping `[a, b)`
+    /// whose records go to the function (filtered runs are skipped).
     pub fn for_each_in_lane(
         &self,
         a: SeqIndex,
@@ -250,13 +254,34 @@ impl ShardLog {
         mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
     ) {
         self.for_each_in(a, b, |x, y, run| {
-            if run.lane == lane {
+            if run.lane == lane && !run.tag.filtered {
                 f(x, y, run)
             }
         });
     }
 
-    /// Records of `lane` in `[a, b)`.
+    /// Records of `lane` in `[a, b)`: (to the function, filtered).
+    pub fn count_lane_split(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> (u64, u64) {
+        let (mut kept, mut filtered) = (0, 0);
+        self.for_each_in(a, b, |x, y, run| {
+            if run.lane == lane {
+                if run.tag.filtered {
+                    filtered += y - x;
+                } else {
+                    kept += y - x;
+                }
+            }
+        });
+        (kept, filtered)
+    }
+
+    /// Records of `lane` in `[a, b)`, filtered ones included.
+    pub fn count_lane_all(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
+        let (kept, filtered) = self.count_lane_split(a, b, lane);
+        kept + filtered
+    }
+
+    /// Records of `lane` in `[a, b)` that go to the function.
     pub fn count_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
         let mut n = 0;
         self.for_each_in_lane(a, b, lane, |x, y, _| n += y - x);
@@ -412,6 +437,7 @@ mod tests {
                 producer: 0,
                 scripted: u32::MAX,
                 poison: None,
+                filtered: false,
             },
             lane: 0,
             hits: 0,

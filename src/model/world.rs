@@ -13,6 +13,7 @@ use crate::engine::{Engine, LimitHit};
 use crate::model::actions::ActionOutcome;
 use crate::model::destination::Destinations;
 use crate::model::event::Event;
+use crate::model::filter::Filters;
 use crate::model::function::{FunctionModel, InvocationRng};
 use crate::model::mapping::Lane;
 use crate::model::payload::EventContext;
@@ -21,7 +22,7 @@ use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
 use crate::observe::trace::{JsonLines, Trace};
 use crate::rng::{Concern, substream};
-use crate::scenario::{Behaviour, PoisonTarget, Scenario};
+use crate::scenario::{Behaviour, PPM_ONE, PoisonTarget, ProducerKind, Scenario};
 use crate::time::{SimDuration, SimTime, US_PER_S};
 
 /// Write limit of one shard per whole second (R-STREAM-3).
@@ -145,6 +146,9 @@ pub struct World {
     appended: Vec<(usize, SeqIndex, u64)>,
     write_budget: Vec<(u64, u64)>,
     pending_poison: Vec<PendingPoison>,
+    filters: Filters,
+    /// Per producer: the fraction of a record carried between ticks by `filter_pass`.
+    filter_carry: Vec<u64>,
     poison_keys: Vec<(String, u16)>,
     finished: bool,
 }
@@ -260,6 +264,8 @@ impl World {
             appended: vec![],
             write_budget: vec![],
             pending_poison,
+            filters: Filters::new(&s.mapping.filter_patterns),
+            filter_carry: vec![0; s.producers.len()],
             poison_keys,
             finished: false,
         }
@@ -374,14 +380,31 @@ impl World {
             }
             let mut run = offer.run;
             run.count = accept;
-            let poison_key = if run.tag.scripted != u32::MAX {
-                self.traffic
-                    .scripted(run.tag.producer, run.tag.scripted)
-                    .and_then(|r| self.poison_keys.iter().find(|(k, _)| *k == r.partition_key))
-                    .map(|(_, b)| *b)
-            } else {
-                None
-            };
+            let scripted = (run.tag.scripted != u32::MAX)
+                .then(|| self.traffic.scripted(run.tag.producer, run.tag.scripted))
+                .flatten();
+            let poison_key = scripted
+                .and_then(|r| self.poison_keys.iter().find(|(k, _)| *k == r.partition_key))
+                .map(|(_, b)| *b);
+            // R-FILTER-1: a scripted record is matched against the patterns; a rate
+            // producer's `filter_pass` share passes, the rest of the offer is filtered.
+            let mut passing = accept;
+            if !self.filters.is_empty() {
+                match scripted {
+                    Some(r) => run.tag.filtered = !self.filters.passes(&r.partition_key, &r.data),
+                    None => {
+                        let pass_ppm =
+                            match &self.scenario.producers[run.tag.producer as usize].kind {
+                                ProducerKind::Rate(r) => u64::from(r.filter_pass),
+                                ProducerKind::Scripted(_) => u64::from(PPM_ONE),
+                            };
+                        let carry = &mut self.filter_carry[run.tag.producer as usize];
+                        let total = accept * pass_ppm + *carry;
+                        passing = total / u64::from(PPM_ONE);
+                        *carry = total % u64::from(PPM_ONE);
+                    }
+                }
+            }
             let first = if let Some(b) = poison_key {
                 // Poison records are runs of one, so each counts its own deliveries.
                 run.tag.poison = Some(b);
@@ -391,6 +414,18 @@ impl World {
                 for _ in 1..accept {
                     shard.log.append(single);
                 }
+                first
+            } else if passing < accept {
+                let mut rest = run;
+                rest.cut_front(passing);
+                rest.tag.filtered = true;
+                run.count = passing;
+                let first = if passing > 0 {
+                    shard.log.append(run)
+                } else {
+                    shard.log.next_index()
+                };
+                shard.log.append(rest);
                 first
             } else {
                 shard.log.append(run)
@@ -482,7 +517,7 @@ impl World {
             let pending: u64 = shard
                 .lanes
                 .iter()
-                .map(|lane| shard.log.count_lane(lane.fated, next, lane.index))
+                .map(|lane| shard.log.count_lane_all(lane.fated, next, lane.index))
                 .sum();
             let r = &mut shard.metrics.records;
             r.pending = pending;

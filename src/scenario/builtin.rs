@@ -7,10 +7,50 @@ const LIBRARY: &[(&str, &str)] = &[
         include_str!("../../scenarios/batch-timeout.yaml"),
     ),
     (
+        "batching-window-latency",
+        include_str!("../../scenarios/batching-window-latency.yaml"),
+    ),
+    (
+        "bisect-finds-the-poison",
+        include_str!("../../scenarios/bisect-finds-the-poison.yaml"),
+    ),
+    (
+        "invalid-item-identifier",
+        include_str!("../../scenarios/invalid-item-identifier.yaml"),
+    ),
+    (
+        "latest-misses-records",
+        include_str!("../../scenarios/latest-misses-records.yaml"),
+    ),
+    (
+        "max-record-age",
+        include_str!("../../scenarios/max-record-age.yaml"),
+    ),
+    (
+        "partial-batch-response",
+        include_str!("../../scenarios/partial-batch-response.yaml"),
+    ),
+    (
         "poison-pill",
         include_str!("../../scenarios/poison-pill.yaml"),
     ),
+    (
+        "report-failures-ignored",
+        include_str!("../../scenarios/report-failures-ignored.yaml"),
+    ),
+    (
+        "retention-too-short",
+        include_str!("../../scenarios/retention-too-short.yaml"),
+    ),
+    (
+        "retries-then-dlq",
+        include_str!("../../scenarios/retries-then-dlq.yaml"),
+    ),
     ("steady", include_str!("../../scenarios/steady.yaml")),
+    (
+        "throttled-by-reserved-concurrency",
+        include_str!("../../scenarios/throttled-by-reserved-concurrency.yaml"),
+    ),
 ];
 
 /// Every built-in scenario as (name, YAML text), sorted by name.

@@ -11,15 +11,13 @@ use super::types::*;
 /// `"<path>: not simulated yet"` lines.
 pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     let mut notes = Vec::new();
+    let mut ignored = Vec::new();
     let mut note = |path: &str| notes.push(format!("{path}: not simulated yet"));
     let m = &s.mapping;
     let esm = |key: &str| format!("event_source_mapping.{key}");
 
     if !m.tumbling_window.is_zero() {
         note(&esm("TumblingWindowInSeconds"));
-    }
-    if !m.filter_patterns.is_empty() {
-        note(&esm("FilterCriteria"));
     }
     if s.stream.consumer == ConsumerKind::EnhancedFanOut {
         note("stream.consumer enhanced_fan_out");
@@ -49,8 +47,11 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     }
     for (i, p) in s.producers.iter().enumerate() {
         if let ProducerKind::Rate(r) = &p.kind {
-            if r.filter_pass < PPM_ONE {
-                note(&format!("producers[{i}].filter_pass"));
+            if r.filter_pass < PPM_ONE && m.filter_patterns.is_empty() {
+                // The share passing FilterCriteria means nothing without FilterCriteria.
+                ignored.push(format!(
+                    "producers[{i}].filter_pass: ignored without event_source_mapping.FilterCriteria"
+                ));
             }
             if r.retry_rejected {
                 note(&format!("producers[{i}].retry_rejected"));
@@ -78,6 +79,7 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
             ));
         }
     }
+    notes.extend(ignored);
     notes
 }
 

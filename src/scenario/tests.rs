@@ -1668,12 +1668,10 @@ autoscale: {policy: target-tracking}
     let notes = ok(text).not_simulated;
     let want = [
         "event_source_mapping.TumblingWindowInSeconds",
-        "event_source_mapping.FilterCriteria",
         "stream.consumer enhanced_fan_out",
         "stream.other_consumers",
         "stream.mode ON_DEMAND",
         "actions (resharding)",
-        "producers[0].filter_pass",
         "producers[0].retry_rejected",
         "function.behaviours[0].poison.partition_key on a rate producer's keys",
         "function.behaviours[1].poison.partition_key on a rate producer's keys",

@@ -480,3 +480,60 @@ fn r_batch_4_a_record_too_big_for_the_payload_fails_like_a_poison_record() {
     assert_eq!(sum.records.to_destination, 1);
     let _ = SimDuration::ZERO;
 }
+
+#[test]
+fn r_filter_1_filtered_records_are_checkpointed_without_an_invocation() {
+    let mut s = base("filter", 1, secs(60));
+    let recs = (0..10u64)
+        .map(|i| ScriptedRecord {
+            at: SimTime::from_millis(i * 10),
+            partition_key: format!("k{i}"),
+            data: if i % 3 == 0 {
+                br#"{"type":"order"}"#.to_vec()
+            } else {
+                br#"{"type":"view"}"#.to_vec()
+            },
+            repeat: 1,
+            explicit_hash_key: None,
+        })
+        .collect();
+    s.producers.push(ProducerSpec {
+        name: "p".into(),
+        kind: ProducerKind::Scripted(recs),
+    });
+    s.simulation.mapping_start_delay = secs(5);
+    s.mapping.filter_patterns = vec![r#"{"data": {"type": ["order"]}}"#.into()];
+    let (sum, _, _, events) = run_all(&s);
+    assert_eq!(sum.records.filtered, 6);
+    assert_eq!(sum.records.delivered, 4);
+    assert_eq!(
+        sum.records.deliveries, 4,
+        "filtered records never reach the function"
+    );
+    let keys: Vec<String> = events
+        .iter()
+        .flat_map(|e| {
+            let v: Value = serde_json::from_str(e).unwrap();
+            v["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["kinesis"]["partitionKey"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(keys, ["k0", "k3", "k6", "k9"]);
+    assert_conservation(&sum);
+    // A rate producer's filter_pass share passes.
+    let mut s = base("filter-rate", 2, secs(100));
+    s.producers.push(rate("p", 100, 100, 100, at(100)));
+    if let ProducerKind::Rate(r) = &mut s.producers[0].kind {
+        r.filter_pass = 300_000;
+    }
+    s.mapping.filter_patterns = vec![r#"{"data": {"type": ["order"]}}"#.into()];
+    let (sum, ..) = run_all(&s);
+    assert_eq!(sum.records.written, 10_000);
+    let share = sum.records.deliveries as f64 / 10_000.0;
+    assert!((share - 0.3).abs() < 0.01, "{share}");
+    assert_conservation(&sum);
+}
