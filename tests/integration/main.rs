@@ -1,9 +1,11 @@
 //! The one integration-test binary (design.md §7): a module per area.
 
 mod arbitrary;
+mod check;
 mod cli;
 mod error_handling;
 mod invariants;
 mod lifecycle;
+mod parallelization;
 mod rules;
 mod support;
