@@ -1134,8 +1134,16 @@ fn actions_are_checked_and_update_mapping_cannot_set_starting_position() {
 fn expect_lines_must_be_path_op_value() {
     one_err(
         &with("expect:\n  - records.expired > 0\n  - records.expired is big\n"),
-        "t.yaml:11:5: expect[1]: `records.expired is big` is not `<path> <op> <value>`",
+        "t.yaml:11:5: expect[1]: `is` is not a comparison (allowed: < <= > >= == !=)",
     );
+    // Units only where the path has them (the check parser's rule, shared).
+    let e = parse_str(
+        &with("expect:\n  - records.expired > 5m\n"),
+        "t.yaml",
+        false,
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("t.yaml:10:5: expect[0]: "), "{e}");
 }
 
 // --- aliases -------------------------------------------------------------------------
