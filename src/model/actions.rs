@@ -59,7 +59,7 @@ impl World {
             }
         }
         self.trace
-            .line(now, "action", json!({"what": what, "outcome": outcome}));
+            .line(now, "action", || json!({"what": what, "outcome": outcome}));
         self.action_log.push(ActionOutcome {
             at_ms: now.as_millis(),
             action: what,
@@ -129,7 +129,7 @@ impl World {
         }
         self.mapping_enabled = true;
         self.trace
-            .line(now, "action", json!({"what": "mapping enabled"}));
+            .line(now, "action", || json!({"what": "mapping enabled"}));
         if std::mem::replace(&mut self.positioned, true) {
             return;
         }

@@ -371,7 +371,7 @@ impl World {
             shard.metrics.invocations.throttles += 1;
             shard.lanes[l].state = LaneState::Waiting(batch);
             self.trace
-                .line(now, "throttle", json!({"shard": shard.id, "lane": l}));
+                .line(now, "throttle", || json!({"shard": shard.id, "lane": l}));
             self.block(s, l);
             self.schedule_lane_timer(s, l, now + backoff(initial, max, batch.throttles));
             return;
@@ -446,7 +446,7 @@ impl World {
             if let Some(at) = inv.failed_offset.and_then(|off| facts.index_of(off)) {
                 line["failed_seq"] = json!(seq(at));
             }
-            self.trace.line(now, "invoke", line);
+            self.trace.line(now, "invoke", || line);
         }
         let named = inv
             .named
@@ -589,7 +589,7 @@ impl World {
         let latency = &mut shard.metrics.latency;
         shard.log.for_each_in_lane(from, end, lane, |a, b, run| {
             let n = b - a;
-            let chunks = n.min(4);
+            let chunks = n.min(2);
             for c in 0..chunks {
                 let lo = a + n * c / chunks;
                 let hi = a + n * (c + 1) / chunks;
@@ -682,7 +682,7 @@ impl World {
             self.trace.line(
                 now,
                 "expire",
-                json!({"shard": shard.id, "records": expired}),
+                || json!({"shard": shard.id, "records": expired}),
             );
         }
         for l in 0..self.shards[s].lanes.len() {

@@ -15,6 +15,9 @@ pub struct RangeSet {
 impl RangeSet {
     /// How many indexes of `[a, b)` are in the set.
     pub fn count_in(&self, a: SeqIndex, b: SeqIndex) -> u64 {
+        if self.ranges.is_empty() {
+            return 0;
+        }
         self.ranges
             .iter()
             .map(|&(x, y)| y.min(b).saturating_sub(x.max(a)))
@@ -25,6 +28,16 @@ impl RangeSet {
     pub fn insert(&mut self, a: SeqIndex, b: SeqIndex) {
         if a >= b {
             return;
+        }
+        // The common case, batches following each other: at or after the last range.
+        match self.ranges.last_mut() {
+            None => return self.ranges.push((a, b)),
+            Some(last) if a > last.1 => return self.ranges.push((a, b)),
+            Some(last) if a >= last.0 => {
+                last.1 = last.1.max(b);
+                return;
+            }
+            _ => {}
         }
         let (mut a, mut b) = (a, b);
         let mut out = Vec::with_capacity(self.ranges.len() + 1);
@@ -51,6 +64,9 @@ impl RangeSet {
 
     /// Forgets every index below `upto`.
     pub fn prune_below(&mut self, upto: SeqIndex) {
+        if self.ranges.first().is_none_or(|r| r.0 >= upto) {
+            return;
+        }
         self.ranges.retain(|&(_, y)| y > upto);
         if let Some(first) = self.ranges.first_mut() {
             first.0 = first.0.max(upto);

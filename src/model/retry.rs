@@ -130,10 +130,7 @@ impl World {
             if self.trace.enabled() {
                 let seq = |i| sequence_number(shard.number, i);
                 let last = |a, b| shard.log.last_of_lane(a, b, lane_no).unwrap_or(b - 1);
-                self.trace.line(
-                    now,
-                    "bisect",
-                    json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last(batch.first, batch.end)),
+                self.trace.line(now, "bisect", || json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last(batch.first, batch.end)),
                         "into": [[seq(batch.first), seq(last(batch.first, mid))], [seq(mid), seq(last(mid, batch.end))]]}),
                 );
             }
@@ -257,10 +254,7 @@ impl World {
                 .log
                 .last_of_lane(batch.first, batch.end, lane_no)
                 .unwrap_or(batch.end - 1);
-            self.trace.line(
-                now,
-                "discard",
-                json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last), "records": batch.len(),
+            self.trace.line(now, "discard", || json!({"shard": shard.id, "first_seq": seq(batch.first), "last_seq": seq(last), "records": batch.len(),
                     "condition": condition.as_str()}),
             );
         }
@@ -349,8 +343,11 @@ impl World {
         self.destination_out.write_value(&message);
         if let Some(key) = key {
             let id = self.shards[s].id.clone();
-            self.trace
-                .line(now, "destination", json!({"shard": id, "object_key": key}));
+            self.trace.line(
+                now,
+                "destination",
+                || json!({"shard": id, "object_key": key}),
+            );
         }
     }
 }

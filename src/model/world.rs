@@ -372,7 +372,7 @@ impl World {
                 self.trace.line(
                     t,
                     "reject",
-                    serde_json::json!({"shard": shard.id, "records": rejected}),
+                    || serde_json::json!({"shard": shard.id, "records": rejected}),
                 );
             }
             if accept == 0 {

@@ -72,10 +72,12 @@ impl Trace {
         self.0.enabled()
     }
 
-    pub fn line(&mut self, t: SimTime, kind: &str, fields: Value) {
+    /// Writes one line; `fields` is only built when the trace is on.
+    pub fn line(&mut self, t: SimTime, kind: &str, fields: impl FnOnce() -> Value) {
         if !self.0.enabled() {
             return;
         }
+        let fields = fields();
         let mut obj = serde_json::Map::new();
         obj.insert("t_ms".into(), json!(t.as_millis()));
         obj.insert("kind".into(), json!(kind));
