@@ -125,7 +125,7 @@ fn write_compact(f: &mut fmt::Formatter<'_>, us: u64) -> fmt::Result {
         }
     }
     if sub_us > 0 {
-        if sub_us % US_PER_MS == 0 {
+        if sub_us.is_multiple_of(US_PER_MS) {
             write!(f, "{}ms", sub_us / US_PER_MS)?;
         } else {
             let ms = sub_us / US_PER_MS;

@@ -19,6 +19,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+
+use crate::report::paint::Paint;
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -567,33 +569,6 @@ fn render_text(r: &ScenarioReport, colour: bool) -> String {
 /// Writes one line on stderr; a failing stderr is ignored (nowhere left to say it).
 fn eprint_line(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");
-}
-
-/// ANSI styling, or none. The status words are padded before they are styled, so
-/// coloured and plain output line up the same.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-    fn green(self, t: &str) -> String {
-        self.wrap("32", t)
-    }
-    fn red(self, t: &str) -> String {
-        self.wrap("1;31", t)
-    }
-    fn yellow(self, t: &str) -> String {
-        self.wrap("1;33", t)
-    }
-    fn dim(self, t: &str) -> String {
-        self.wrap("2", t)
-    }
 }
 
 #[cfg(test)]

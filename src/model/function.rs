@@ -396,11 +396,11 @@ impl FunctionModel {
                 to,
                 factor_ppm,
             } = b
+                && *from <= now
+                && now < *to
             {
-                if *from <= now && now < *to {
-                    us = (u128::from(us) * u128::from(*factor_ppm) / 1_000_000)
-                        .min(u64::MAX as u128) as u64;
-                }
+                us = (u128::from(us) * u128::from(*factor_ppm) / 1_000_000).min(u64::MAX as u128)
+                    as u64;
             }
         }
         SimDuration(us)

@@ -619,10 +619,10 @@ impl World {
         let shard = &mut self.shards[s];
         if shard.lanes[l].blocked_since.take().is_some() {
             shard.blocked_lanes -= 1;
-            if shard.blocked_lanes == 0 {
-                if let Some(since) = shard.blocked_since.take() {
-                    shard.metrics.blocked_us += now.saturating_since(since).0;
-                }
+            if shard.blocked_lanes == 0
+                && let Some(since) = shard.blocked_since.take()
+            {
+                shard.metrics.blocked_us += now.saturating_since(since).0;
             }
         }
     }
@@ -687,22 +687,22 @@ impl World {
         }
         for l in 0..self.shards[s].lanes.len() {
             let lane = &mut self.shards[s].lanes[l];
-            if let LaneState::Waiting(b) = lane.state {
-                if b.is_empty() {
-                    // The whole batch expired: the next half, if any, is due at once.
-                    self.cancel_lane_timer(s, l);
-                    let lane = &mut self.shards[s].lanes[l];
-                    match lane.halves.pop() {
-                        Some(half) => {
-                            lane.state = LaneState::Waiting(half);
-                            self.schedule_lane_timer(s, l, now);
-                        }
-                        None => {
-                            lane.state = LaneState::Idle;
-                            self.unblock(s, l);
-                            // Let the lane go on at its next chance (a poll, or now).
-                            self.schedule_lane_timer(s, l, now);
-                        }
+            if let LaneState::Waiting(b) = lane.state
+                && b.is_empty()
+            {
+                // The whole batch expired: the next half, if any, is due at once.
+                self.cancel_lane_timer(s, l);
+                let lane = &mut self.shards[s].lanes[l];
+                match lane.halves.pop() {
+                    Some(half) => {
+                        lane.state = LaneState::Waiting(half);
+                        self.schedule_lane_timer(s, l, now);
+                    }
+                    None => {
+                        lane.state = LaneState::Idle;
+                        self.unblock(s, l);
+                        // Let the lane go on at its next chance (a poll, or now).
+                        self.schedule_lane_timer(s, l, now);
                     }
                 }
             }

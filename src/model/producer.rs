@@ -57,7 +57,7 @@ struct ProducerState {
 }
 
 enum StateKind {
-    Rate(RateState),
+    Rate(Box<RateState>),
     Scripted {
         records: Vec<(usize, ScriptedRecord)>,
         next: usize,
@@ -107,7 +107,7 @@ impl Traffic {
                             key_json_len,
                         };
                         st.route(&p.name, open);
-                        StateKind::Rate(st)
+                        StateKind::Rate(Box::new(st))
                     }
                     ProducerKind::Scripted(records) => {
                         let mut records: Vec<(usize, ScriptedRecord)> =

@@ -65,10 +65,10 @@ impl World {
 
     /// Partition key and data of record `i` of `run`.
     fn record_content(&self, run: &Run, i: SeqIndex) -> (String, Vec<u8>) {
-        if run.tag.scripted != u32::MAX {
-            if let Some(r) = self.traffic.scripted(run.tag.producer, run.tag.scripted) {
-                return (r.partition_key.clone(), r.data.clone());
-            }
+        if run.tag.scripted != u32::MAX
+            && let Some(r) = self.traffic.scripted(run.tag.producer, run.tag.scripted)
+        {
+            return (r.partition_key.clone(), r.data.clone());
         }
         let name = self.traffic.producer_name(run.tag.producer);
         (

@@ -143,11 +143,11 @@ impl ShardLog {
         debug_assert!(run.count > 0);
         run.first = self.next;
         self.next += run.count;
-        if let Some(last) = self.runs.back_mut() {
-            if last.continues_with(&run) {
-                last.count += run.count;
-                return run.first;
-            }
+        if let Some(last) = self.runs.back_mut()
+            && last.continues_with(&run)
+        {
+            last.count += run.count;
+            return run.first;
         }
         self.runs.push_back(run);
         run.first

@@ -9,6 +9,8 @@
 
 use std::io::{self, Write};
 
+use super::paint::Paint;
+
 use crate::observe::metrics::{InvocationCounts, RecordCounts};
 use crate::report::Summary;
 use crate::report::summary::ShardSummary;
@@ -252,35 +254,6 @@ pub fn dollars(x: f64) -> String {
 /// The variant's name, or `base`.
 pub(crate) fn variant_label(s: &Summary) -> &str {
     s.variant.as_deref().unwrap_or("base")
-}
-
-/// ANSI styling, or none.
-#[derive(Clone, Copy)]
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(self, t: &str) -> String {
-        self.wrap("1", t)
-    }
-    fn dim(self, t: &str) -> String {
-        self.wrap("2", t)
-    }
-    fn red(self, t: &str) -> String {
-        self.wrap("1;31", t)
-    }
-    fn yellow(self, t: &str) -> String {
-        self.wrap("33", t)
-    }
-    fn green(self, t: &str) -> String {
-        self.wrap("32", t)
-    }
 }
 
 /// Writes the plain (uncoloured) human summary.

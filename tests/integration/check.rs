@@ -5,39 +5,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use kinesim::check::{self, ExpectError, Op, Step, Unit, Value};
 use serde_json::{Value as Json, json};
 
-fn kinesim() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kinesim"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    kinesim().args(args).output().expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-#[track_caller]
-fn assert_exit(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
+use crate::binary::{assert_exit, run, stderr, stdout};
 
 /// A small scenario (10 simulated minutes, 2 shards, one variant with 4) with these
 /// expect lines.

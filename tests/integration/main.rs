@@ -1,6 +1,7 @@
 //! The one integration-test binary (design.md §7): a module per area.
 
 mod arbitrary;
+mod binary;
 mod check;
 mod cli;
 mod error_handling;
