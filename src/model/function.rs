@@ -84,6 +84,8 @@ pub struct BatchFacts {
     pub entries_bytes: u64,
     /// In batch order.
     pub poisons: Vec<PoisonHit>,
+    /// The mapping has a tumbling window: the function must answer with a `state`.
+    pub windowed: bool,
     /// The shard's number and the index ranges of the batch's records, in order: the
     /// function names records by sequence number, the ESM reads them back.
     pub shard: u32,
@@ -350,6 +352,20 @@ impl FunctionModel {
             failed_offset: None,
             function_error: FunctionError::None,
         };
+        if batch.windowed
+            && self
+                .spec
+                .behaviours
+                .contains(&Behaviour::ForgetsWindowState)
+        {
+            // R-WINDOW-1: a windowed invocation must return a `state`; without one the ESM
+            // counts it as a failure, whatever else the response says.
+            return Invocation {
+                outcome: Outcome::InvalidResponse,
+                processed_prefix: 0,
+                ..ok
+            };
+        }
         match response {
             Response::Success => ok,
             // R-PBR-1: without ReportBatchItemFailures the answer is not read: success.

@@ -45,6 +45,8 @@ pub struct Batch {
     pub throttles: u32,
     /// The invocation in flight started a new execution environment.
     pub cold: bool,
+    /// A tumbling window's final invocation (no records, R-WINDOW-2).
+    pub final_window: bool,
 }
 
 impl Batch {
@@ -57,6 +59,7 @@ impl Batch {
             failures: 0,
             throttles: 0,
             cold: false,
+            final_window: false,
         }
     }
 
@@ -105,6 +108,8 @@ pub struct Lane {
     pub window_since: Option<SimTime>,
     /// When the current run of failures began (for `blocked_ms`).
     pub blocked_since: Option<SimTime>,
+    /// The tumbling window whose state the lane holds, until its final invocation.
+    pub window: Option<u64>,
 }
 
 impl Lane {
@@ -131,6 +136,27 @@ impl Lane {
     /// retries in flight included.
     pub fn is_blocked(&self) -> bool {
         self.blocked_since.is_some()
+    }
+}
+
+/// Tumbling windows: aligned to multiples of their width on the wall clock, by record
+/// arrival time (R-WINDOW-1).
+#[derive(Clone, Copy, Debug)]
+pub struct Windows {
+    pub width_us: u64,
+    /// Wall-clock time of t = 0, in microseconds since the Unix epoch.
+    pub start_us: u64,
+}
+
+impl Windows {
+    /// The window a record arriving at `t` belongs to.
+    pub fn of(&self, t: SimTime) -> u64 {
+        (self.start_us + t.0) / self.width_us
+    }
+
+    /// The simulated time at which window `w` ends.
+    pub fn end(&self, w: u64) -> SimTime {
+        SimTime(((w + 1) * self.width_us).saturating_sub(self.start_us))
     }
 }
 
@@ -203,6 +229,13 @@ impl World {
         }
         self.trim(s);
         self.read_if_wanted(s);
+        // An idle lane may hold a tumbling window whose time is over (R-WINDOW-2).
+        for l in 0..self.shards[s].lanes.len() {
+            let lane = &self.shards[s].lanes[l];
+            if lane.window.is_some() && lane.state == LaneState::Idle {
+                self.try_start(s, l);
+            }
+        }
     }
 
     /// Reads one GetRecords call's worth (in sequence order, every lane's records joining
@@ -280,6 +313,25 @@ impl World {
         let now = self.now();
         let window = self.scenario.mapping.batching_window;
         let (first, end, records, full) = self.next_batch_range(s, l);
+        // R-WINDOW-2: the open tumbling window closes with a final invocation once its
+        // time is over or the next batch belongs to a later window.
+        if let (Some(open), Some(w)) = (self.shards[s].lanes[l].window, self.tumbling()) {
+            let next_window = if records > 0 {
+                self.shards[s].log.arrival(first).map(|a| w.of(a))
+            } else {
+                None
+            };
+            let window_done = match next_window {
+                Some(next) => next > open,
+                None => now >= w.end(open),
+            };
+            if window_done {
+                let at = self.shards[s].lanes[l].checkpoint;
+                let mut last = Batch::new(at, at, 0);
+                last.final_window = true;
+                return self.send(s, l, last);
+            }
+        }
         if records == 0 {
             // Nothing of this lane is queued for the function: its checkpoint catches up
             // with the reads, passing any filtered records.
@@ -320,6 +372,8 @@ impl World {
         let mut budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
         let (mut first, mut end, mut records) = (None, start, 0u64);
         let mut capped = false;
+        let tumbling = self.tumbling();
+        let mut window_end: Option<SimTime> = None;
         shard
             .log
             .for_each_in_lane(start, shard.read_pos, lane.index, |a, b, run| {
@@ -329,6 +383,16 @@ impl World {
                 let cost = u64::from(run.entry_bytes) + 1;
                 let room = batch_size - records;
                 let mut fit = (budget / cost).min(b - a).min(room);
+                if let Some(w) = tumbling {
+                    // R-BATCH-1: a batch never spans two tumbling windows.
+                    let end_t = *window_end.get_or_insert_with(|| w.end(w.of(run.arrival(a))));
+                    let arrived = run.count_arrived_by(SimTime(end_t.0.saturating_sub(1)));
+                    fit = fit.min(arrived.saturating_sub(a - run.first));
+                    if fit == 0 {
+                        capped = true;
+                        return;
+                    }
+                }
                 // A record too big for the cap on its own still makes a batch of one (R-BATCH-4).
                 if records == 0 && fit == 0 {
                     fit = 1;
@@ -356,8 +420,10 @@ impl World {
         }
         let now = self.now();
         self.shards[s].lanes[l].state = LaneState::Waiting(batch);
-        self.trim(s);
-        self.cut_by_age(s, l);
+        if !batch.final_window {
+            self.trim(s);
+            self.cut_by_age(s, l);
+        }
         let LaneState::Waiting(mut batch) = self.shards[s].lanes[l].state else {
             // Retention or age took the whole batch; the lane goes on.
             return self.next_batch(s, l);
@@ -377,7 +443,15 @@ impl World {
             return;
         }
         batch.throttles = 0;
-        let facts = self.batch_facts(s, l, batch);
+        let mut facts = self.batch_facts(s, l, batch);
+        if let Some(w) = self.tumbling() {
+            facts.windowed = true;
+            if !batch.final_window && batch.invocations == 0 {
+                // The lane now holds the state of this batch's window (R-WINDOW-1).
+                let first_arrival = self.shards[s].log.arrival(batch.first).unwrap_or(now);
+                self.shards[s].lanes[l].window = Some(w.of(first_arrival));
+            }
+        }
         let rbif = self.scenario.mapping.report_batch_item_failures;
         let inv = if event_bytes(batch.len(), facts.entries_bytes) > PAYLOAD_CAP_BYTES {
             // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
@@ -395,7 +469,7 @@ impl World {
             self.function
                 .invoke(now, &facts, rbif, &mut self.shards[s].rng)
         };
-        if self.events_out.enabled() {
+        if self.events_out.enabled() && !batch.final_window {
             let event = self.event_json(s, l, batch.first, batch.end);
             self.events_out.write_line(&event);
         }
@@ -404,13 +478,15 @@ impl World {
         let last = shard
             .log
             .last_of_lane(batch.first, batch.end, lane_no)
-            .unwrap_or(batch.end - 1);
-        let last_arrival = shard.log.arrival(last).unwrap_or(now);
-        // R-METRIC-1: iterator age at every send, from the batch's last record.
-        shard
-            .metrics
-            .iterator_age
-            .record(now.saturating_since(last_arrival).as_millis());
+            .unwrap_or(batch.end.saturating_sub(1));
+        if !batch.final_window {
+            let last_arrival = shard.log.arrival(last).unwrap_or(now);
+            // R-METRIC-1: iterator age at every send, from the batch's last record.
+            shard
+                .metrics
+                .iterator_age
+                .record(now.saturating_since(last_arrival).as_millis());
+        }
         let m = &mut shard.metrics;
         let lane = &mut shard.lanes[l];
         let n = batch.len();
@@ -421,9 +497,11 @@ impl World {
             .for_each_in_lane(batch.first, batch.end, lane_no, |a, b, _| {
                 lane.delivered.insert(a, b)
             });
-        m.batches += 1;
-        m.batch_records_sum += n;
-        m.batch_records_max = m.batch_records_max.max(n);
+        if !batch.final_window {
+            m.batches += 1;
+            m.batch_records_sum += n;
+            m.batch_records_max = m.batch_records_max.max(n);
+        }
         batch.invocations += 1;
         batch.cold = start == Start::Cold;
         if batch.cold {
@@ -443,6 +521,9 @@ impl World {
                 "records": n, "bytes": facts.data_bytes, "outcome": inv.outcome.as_str(),
                 "duration_ms": wall.as_millis(),
             });
+            if batch.final_window {
+                line["final_window"] = json!(true);
+            }
             if let Some(at) = inv.failed_offset.and_then(|off| facts.index_of(off)) {
                 line["failed_seq"] = json!(seq(at));
             }
@@ -625,6 +706,15 @@ impl World {
                 shard.metrics.blocked_us += now.saturating_since(since).0;
             }
         }
+    }
+
+    /// The tumbling window setting, if one is set (R-WINDOW-1).
+    pub(crate) fn tumbling(&self) -> Option<Windows> {
+        let w = self.scenario.mapping.tumbling_window;
+        (!w.is_zero()).then(|| Windows {
+            width_us: w.0,
+            start_us: self.scenario.simulation.start_time_unix_ms.max(0) as u64 * 1000,
+        })
     }
 
     /// Retention trims the shard (R-STREAM-4, R-ERR-6): records older than the retention

@@ -85,6 +85,10 @@ impl World {
         }
         match inv.outcome {
             Outcome::Ok => {
+                if batch.final_window {
+                    // R-WINDOW-2: the window is closed; its state is dropped.
+                    self.shards[s].lanes[l].window = None;
+                }
                 self.deliver(s, l, batch.first, batch.end);
                 self.next_batch(s, l);
             }
@@ -138,10 +142,16 @@ impl World {
             return self.send(s, l, Batch::new(batch.first, mid, half));
         }
         batch.failures += 1;
-        if mapping
+        let exhausted = mapping
             .max_retry_attempts
-            .is_some_and(|n| batch.failures > n)
-        {
+            .is_some_and(|n| batch.failures > n);
+        if exhausted && batch.final_window {
+            // A final invocation that keeps failing is given up like a batch; it holds no
+            // records, so nothing is discarded and the window just closes.
+            self.shards[s].lanes[l].window = None;
+            return self.next_batch(s, l);
+        }
+        if exhausted {
             // R-ERR-3: 1 + MaximumRetryAttempts invocations, then the batch is discarded;
             // records also past the maximum age are reported as such (R-ERR-4 wins).
             self.shards[s].lanes[l].state = LaneState::Waiting(batch);
@@ -325,7 +335,7 @@ impl World {
         let payload = self
             .destinations
             .as_ref()
-            .is_some_and(|d| d.carries_payload())
+            .is_some_and(|d| d.carries_payload() && self.destination_out.enabled())
             .then(|| self.records_value(s, l, first, end));
         let Some(dest) = self.destinations.as_mut() else {
             return;

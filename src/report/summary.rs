@@ -166,6 +166,9 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
             "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
         ),
     ];
+    if !s.mapping.tumbling_window.is_zero() {
+        a.push("tumbling windows are aligned on the wall clock; a window's final invocation carries no records; --events writes the plain Kinesis event, without the window fields (R-WINDOW-1..2)".to_string());
+    }
     a.extend(s.not_simulated.iter().cloned());
     a
 }

@@ -164,6 +164,7 @@ pub(crate) struct RawBehaviour {
     pub error_rate: Option<String>,
     pub outage: Option<RawWindow>,
     pub slowdown: Option<RawSlowdown>,
+    pub forgets_window_state: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

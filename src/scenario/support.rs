@@ -14,11 +14,7 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     let mut ignored = Vec::new();
     let mut note = |path: &str| notes.push(format!("{path}: not simulated yet"));
     let m = &s.mapping;
-    let esm = |key: &str| format!("event_source_mapping.{key}");
 
-    if !m.tumbling_window.is_zero() {
-        note(&esm("TumblingWindowInSeconds"));
-    }
     if s.stream.consumer == ConsumerKind::EnhancedFanOut {
         note("stream.consumer enhanced_fan_out");
     }

@@ -1675,7 +1675,6 @@ autoscale: {policy: target-tracking}
 ";
     let notes = ok(text).not_simulated;
     let want = [
-        "event_source_mapping.TumblingWindowInSeconds",
         "stream.consumer enhanced_fan_out",
         "stream.other_consumers",
         "stream.mode ON_DEMAND",

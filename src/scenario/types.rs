@@ -196,6 +196,9 @@ pub enum Behaviour {
         to: SimTime,
         factor_ppm: u64,
     },
+    /// With a tumbling window, the function returns no `state`: every invocation then
+    /// counts as failed (R-WINDOW-1).
+    ForgetsWindowState,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1157,12 +1157,13 @@ fn check_behaviour(
     b: RawBehaviour,
     stream: &StreamSpec,
 ) -> Option<Behaviour> {
-    const KINDS: &str = "poison, error_rate, outage, slowdown";
+    const KINDS: &str = "poison, error_rate, outage, slowdown, forgets_window_state";
     let given = [
         b.poison.is_some(),
         b.error_rate.is_some(),
         b.outage.is_some(),
         b.slowdown.is_some(),
+        b.forgets_window_state.is_some(),
     ]
     .iter()
     .filter(|g| **g)
@@ -1245,6 +1246,9 @@ fn check_behaviour(
             effect,
             times,
         });
+    }
+    if let Some(forgets) = b.forgets_window_state {
+        return forgets.then_some(Behaviour::ForgetsWindowState);
     }
     if let Some(rate) = b.error_rate {
         let p = c.percent(&format!("{path}.error_rate"), Some(&rate), 0, PPM_ONE);

@@ -537,3 +537,46 @@ fn r_filter_1_filtered_records_are_checkpointed_without_an_invocation() {
     assert!((share - 0.3).abs() < 0.01, "{share}");
     assert_conservation(&sum);
 }
+
+#[test]
+fn r_window_1_batches_never_span_two_tumbling_windows_and_each_window_ends_with_a_final_invocation()
+{
+    let mut s = base("windows", 1, secs(300));
+    s.producers.push(rate("p", 10, 100, 10, at(300)));
+    s.mapping.tumbling_window = secs(60);
+    s.mapping.batching_window = secs(30); // batches of ~30 s, so some would cross a minute
+    s.mapping.batch_size = 1_000;
+    let (sum, trace, _, _) = run_all(&s);
+    let invokes = of_kind(&trace, "invoke");
+    let finals = invokes.iter().filter(|i| i["final_window"] == true).count();
+    assert!(
+        (4..=5).contains(&finals),
+        "one final invocation per closed window: {finals}"
+    );
+    // Record k arrives at k * 100 ms: window = k / 600.
+    for i in invokes.iter().filter(|i| i["final_window"] != true) {
+        let k = |f: &str| i[f].as_str().unwrap()[16..].parse::<u64>().unwrap();
+        assert_eq!(
+            k("first_seq") / 600,
+            k("last_seq") / 600,
+            "a batch spans windows: {i}"
+        );
+    }
+    assert_eq!(sum.invocations.errors, 0);
+    assert!(sum.records.delivered >= 2_600, "{:?}", sum.records);
+    assert_conservation(&sum);
+}
+
+#[test]
+fn r_window_1_a_function_that_forgets_its_state_fails_every_invocation() {
+    let mut s = base("stateless", 1, secs(120));
+    s.producers.push(rate("p", 10, 100, 10, at(120)));
+    s.mapping.tumbling_window = secs(30);
+    s.function.behaviours.push(Behaviour::ForgetsWindowState);
+    let (sum, ..) = run_all(&s);
+    assert_eq!(sum.invocations.ok, 0);
+    assert_eq!(sum.invocations.invalid_response, sum.invocations.total);
+    assert!(sum.invocations.total > 5);
+    assert_eq!(sum.records.delivered, 0, "the shard is blocked");
+    assert_eq!(sum.shards[0].blocked_ms > 100_000, true);
+}

@@ -458,3 +458,37 @@ fn step_by_step_poll_invoke_fail_back_off_retry_expire_go_on() {
     let r = w.shards()[0].metrics.records;
     assert_eq!((r.written, r.delivered, r.expired, r.pending), (2, 1, 1, 0));
 }
+
+/// Regression (found while writing `retention-too-short`): when retention trims a
+/// retried batch away entirely, the lane must go on at once, and go on for good.
+#[test]
+fn r_err_6_a_lane_whose_retried_batch_expires_goes_on() {
+    let mut s = base("expired-batch", 1, hours(26));
+    s.producers
+        .push(rate("p", 1, 100, 10, SimTime::ZERO + hours(26)));
+    s.function.duration.base = ms(20);
+    s.function.behaviours.push(Behaviour::Outage {
+        from: at(1800),
+        to: SimTime::ZERO + hours(25),
+    });
+    let (sum, trace) = run_traced(&s);
+    assert!(
+        sum.records.pending < 100,
+        "the shard recovered: {:?}",
+        sum.records
+    );
+    // Retention trims what the outage held, no more: about 24h30m..25h of records.
+    assert!(
+        (1_700..2_000).contains(&sum.records.expired),
+        "{}",
+        sum.records.expired
+    );
+    let last = of_kind(&trace, "invoke").last().unwrap()["t_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        last > 26 * 3_600_000 - 5_000,
+        "still invoking at the end: {last}"
+    );
+    assert_conservation(&sum);
+}
