@@ -27,6 +27,10 @@ const LIBRARY: &[(&str, &str)] = &[
         include_str!("../../scenarios/max-record-age.yaml"),
     ),
     (
+        "parallelization-factor",
+        include_str!("../../scenarios/parallelization-factor.yaml"),
+    ),
+    (
         "partial-batch-response",
         include_str!("../../scenarios/partial-batch-response.yaml"),
     ),
@@ -50,6 +54,10 @@ const LIBRARY: &[(&str, &str)] = &[
     (
         "throttled-by-reserved-concurrency",
         include_str!("../../scenarios/throttled-by-reserved-concurrency.yaml"),
+    ),
+    (
+        "tumbling-window-without-state",
+        include_str!("../../scenarios/tumbling-window-without-state.yaml"),
     ),
 ];
 
