@@ -91,9 +91,10 @@ impl Destinations {
         self.kind == DestinationKind::S3
     }
 
-    /// One message. `payload_records` (the records as the function gets them) is only
-    /// written for an S3 destination (R-DEST-4). Returns the message and, for S3, the
-    /// object key it would be stored under.
+    /// One message, as a line of compact JSON. `payload_event` (the event exactly as the
+    /// function got it, `{"Records":[...]}`) is only written for an S3 destination
+    /// (R-DEST-4), byte for byte. Returns the message and, for S3, the object key it would
+    /// be stored under.
     pub fn message(
         &mut self,
         now_unix_ms: i64,
@@ -101,8 +102,8 @@ impl Destinations {
         invoke_count: u32,
         function_error: FunctionError,
         info: &BatchInfo,
-        payload_records: Option<Value>,
-    ) -> (Value, Option<String>) {
+        payload_event: Option<&str>,
+    ) -> (String, Option<String>) {
         let request_id = uuid(&mut self.ids);
         let mut m = serde_json::Map::new();
         m.insert(
@@ -142,10 +143,15 @@ impl Destinations {
                 "streamArn": self.stream_arn,
             }),
         );
+        let mut text = serde_json::to_string(&Value::Object(m)).expect("JSON values serialise");
         let mut key = None;
         if self.kind == DestinationKind::S3 {
-            if let Some(records) = payload_records {
-                m.insert("payload".into(), json!({ "Records": records }));
+            if let Some(event) = payload_event {
+                // Spliced in as text: the records keep the exact bytes the function got.
+                text.pop();
+                text.push_str(r#","payload":"#);
+                text.push_str(event);
+                text.push('}');
             }
             // aws/lambda/<ESM-UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>
             let ts = format_iso8601_ms(now_unix_ms);
@@ -160,13 +166,17 @@ impl Destinations {
                 uuid(&mut self.ids)
             ));
         }
-        (Value::Object(m), key)
+        (text, key)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed((text, key): (String, Option<String>)) -> (Value, Option<String>) {
+        (serde_json::from_str(&text).expect("a message is JSON"), key)
+    }
 
     fn info() -> BatchInfo {
         BatchInfo {
@@ -182,14 +192,14 @@ mod tests {
     #[test]
     fn r_dest_1_the_message_has_the_aws_keys_in_order() {
         let mut d = Destinations::new(1, DestinationKind::Sqs, "arn:f", "arn:s");
-        let (m, key) = d.message(
+        let (m, key) = parsed(d.message(
             1_767_225_661_021,
             Condition::RetryAttemptsExhausted,
             3,
             FunctionError::Unhandled,
             &info(),
             None,
-        );
+        ));
         assert_eq!(key, None);
         let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
         assert_eq!(
@@ -240,42 +250,42 @@ mod tests {
     #[test]
     fn r_dest_2_record_age_messages_have_no_response_context() {
         let mut d = Destinations::new(1, DestinationKind::Sns, "arn:f", "arn:s");
-        let (m, _) = d.message(
+        let (m, _) = parsed(d.message(
             0,
             Condition::RecordAgeExceeded,
             0,
             FunctionError::Unhandled,
             &info(),
             None,
-        );
+        ));
         assert!(m.get("responseContext").is_none());
         assert_eq!(
             m["requestContext"]["approximateInvokeCount"], 1,
             "R-DEST-3: at least 1"
         );
-        let (m, _) = d.message(
+        let (m, _) = parsed(d.message(
             0,
             Condition::RetryAttemptsExhausted,
             2,
             FunctionError::None,
             &info(),
             None,
-        );
+        ));
         assert_eq!(m["responseContext"]["functionError"], Value::Null);
     }
 
     #[test]
     fn r_dest_4_s3_messages_carry_the_payload_and_a_key() {
         let mut d = Destinations::new(1, DestinationKind::S3, "arn:f", "arn:s");
-        let (m, key) = d.message(
+        let (m, key) = parsed(d.message(
             1_767_225_661_021,
             Condition::RetryAttemptsExhausted,
             1,
             FunctionError::Unhandled,
             &info(),
-            Some(json!([{"a": 1}])),
-        );
-        assert_eq!(m["payload"]["Records"][0]["a"], 1);
+            Some(r#"{"Records":[{"a":1.500}]}"#),
+        ));
+        assert_eq!(m["payload"]["Records"][0]["a"], 1.5);
         let key = key.unwrap();
         assert!(key.starts_with("aws/lambda/"), "{key}");
         assert!(

@@ -8,7 +8,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::Value;
 
 use crate::model::stream::{Run, SeqIndex};
 use crate::model::world::World;
@@ -21,20 +20,6 @@ impl World {
         self.write_entries(s, l, first, end, &mut out);
         out.push_str("]}");
         out
-    }
-
-    /// Lane `l`'s records of `[first, end)` as a JSON array.
-    pub(crate) fn records_value(
-        &self,
-        s: usize,
-        l: usize,
-        first: SeqIndex,
-        end: SeqIndex,
-    ) -> Value {
-        let mut out = String::from("[");
-        self.write_entries(s, l, first, end, &mut out);
-        out.push(']');
-        serde_json::from_str(&out).expect("entries are valid JSON")
     }
 
     fn write_entries(&self, s: usize, l: usize, first: SeqIndex, end: SeqIndex, out: &mut String) {

@@ -336,7 +336,7 @@ impl World {
             .destinations
             .as_ref()
             .is_some_and(|d| d.carries_payload() && self.destination_out.enabled())
-            .then(|| self.records_value(s, l, first, end));
+            .then(|| self.event_json(s, l, first, end));
         let Some(dest) = self.destinations.as_mut() else {
             return;
         };
@@ -346,11 +346,11 @@ impl World {
             invocations,
             function_error,
             &info,
-            payload,
+            payload.as_deref(),
         );
         self.destination_messages += 1;
         self.destination_records += records;
-        self.destination_out.write_value(&message);
+        self.destination_out.write_line(&message);
         if let Some(key) = key {
             let id = self.shards[s].id.clone();
             self.trace.line(

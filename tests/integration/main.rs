@@ -5,6 +5,7 @@ mod binary;
 mod check;
 mod cli;
 mod error_handling;
+mod golden;
 mod invariants;
 mod lifecycle;
 mod parallelization;
