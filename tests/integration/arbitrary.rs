@@ -3,9 +3,17 @@
 //! a debug build in milliseconds.
 //!
 //! Runs are real simulations, so their cost is bounded here rather than hoped for: the
-//! traffic is capped so that a run sends at most about [`INVOCATION_BUDGET`] batches, retry
-//! backoff never settles below 1 s, and the few runs that cross the 24 h retention do so at
-//! a trickle (1 to 5 records/s) on one or two shards.
+//! traffic is capped so that a run sends at most about [`INVOCATION_BUDGET`] full batches,
+//! retry backoff never settles below 1 s, and the few runs that cross the 24 h retention do
+//! so at a trickle (at most 5 records/s, less for small batches) on one or two shards, with
+//! a batching window of 10 s or more and a retry backoff that settles at 10 s or more: a
+//! day of one batch a second would be 10^5 invocations, each a trace line.
+//!
+//! Every time is drawn as a fraction of the run (or of a stretch of it) and every rate as
+//! a fraction of the run's budget, and the scenario is put together in one last step: the
+//! strategy is a plain tuple, so proptest shrinks each part on its own (a shorter run, a
+//! producer or behaviour fewer, a smaller batch) instead of redrawing everything after the
+//! run's length changes.
 
 use kinesim::scenario::*;
 use kinesim::time::{SimDuration, SimTime};
@@ -14,7 +22,7 @@ use proptest::prelude::*;
 use crate::support::base;
 
 /// About this many batches at most per run, whatever the batch size (records / BatchSize).
-pub const INVOCATION_BUDGET: u64 = 30_000;
+pub const INVOCATION_BUDGET: u64 = 20_000;
 /// Total records per second across a short run's producers.
 const MAX_TOTAL_RATE: u64 = 1_500;
 /// Total records per second across a run that crosses retention.
@@ -22,6 +30,8 @@ const MAX_LONG_RATE: u64 = 5;
 
 const US_PER_MS: u64 = 1_000;
 const URPS: u64 = 1_000_000;
+/// Fractions are parts per million.
+const FRAC_ONE: u64 = 1_000_000;
 
 fn t_ms(ms: u64) -> SimTime {
     SimTime(ms * US_PER_MS)
@@ -31,32 +41,60 @@ fn d_ms(ms: u64) -> SimDuration {
     SimDuration(ms * US_PER_MS)
 }
 
+/// `frac` (ppm) of `len` (any unit), rounded down: below `len` unless `frac` is one.
+fn part(len: u64, frac: u64) -> u64 {
+    (u128::from(len) * u128::from(frac) / u128::from(FRAC_ONE)) as u64
+}
+
+fn arb_frac() -> impl Strategy<Value = u64> {
+    0..FRAC_ONE
+}
+
+/// What the drafts need to know of the run to become scenario values.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    dur_ms: u64,
+    long: bool,
+    shards: u32,
+}
+
+impl Frame {
+    /// A time in `[0, dur)`, in ms.
+    fn at(&self, frac: u64) -> u64 {
+        part(self.dur_ms, frac)
+    }
+
+    /// A window `[from, to)` inside the run, at least 1 ms long.
+    fn window(&self, a: u64, b: u64) -> (SimTime, SimTime) {
+        let (from, to) = (self.at(a.min(b)), self.at(a.max(b)));
+        (t_ms(from), t_ms(to.max(from + 1).min(self.dur_ms)))
+    }
+
+    /// An early time: in the first 10 minutes (or the run, if shorter).
+    fn early(&self, frac: u64) -> u64 {
+        part(self.dur_ms.min(600_000), frac)
+    }
+}
+
 /// The run's length in ms, and whether it crosses the 24 h retention. Mostly 1 to 30 min;
-/// a few seconds-long runs; one in eight from 25 h to 26 h.
+/// a few seconds-long runs; one in fifteen from 25 h to 26 h (each costs about a second
+/// in a debug build: a day of polls and write ticks).
 fn arb_length() -> impl Strategy<Value = (u64, bool)> {
     prop_oneof![
         2 => (5_000u64..=60_000).prop_map(|d| (d, false)),
         12 => (60_000u64..=1_800_000).prop_map(|d| (d, false)),
-        2 => (90_000_000u64..=93_600_000).prop_map(|d| (d, true)),
+        1 => (90_000_000u64..=93_600_000).prop_map(|d| (d, true)),
     ]
 }
 
 /// BatchSize 1..=10000, weighted to the sizes people use.
 fn arb_batch_size() -> impl Strategy<Value = u32> {
     prop_oneof![
-        1 => 1u32..=10,
         3 => 10u32..=500,
+        1 => 1u32..=10,
         1 => 500u32..=10_000,
         1 => Just(10_000u32),
     ]
-}
-
-/// A time inside `[0, dur_ms)` in ms, or a window `[from, to)` inside the run.
-fn arb_window(dur_ms: u64) -> impl Strategy<Value = (SimTime, SimTime)> {
-    (0..dur_ms, 0..dur_ms).prop_map(move |(a, b)| {
-        let (from, to) = (a.min(b), a.max(b));
-        (t_ms(from), t_ms(to.max(from + 1)))
-    })
 }
 
 fn arb_record_size() -> impl Strategy<Value = RecordSize> {
@@ -77,155 +115,291 @@ fn arb_key_skew() -> impl Strategy<Value = KeySkew> {
     ]
 }
 
-/// A rate producer of at most `max_urps` micro-records/s, active inside `[0, dur_ms]`.
-/// In a run that crosses retention it mostly writes for a while in the first hours only:
-/// enough to fill what retention will trim, without a day of one batch per second.
-fn arb_rate_producer(
-    dur_ms: u64,
-    long: bool,
-    max_urps: u64,
-) -> impl Strategy<Value = ProducerKind> {
-    let start_end = if long {
-        prop_oneof![
-            1 => Just((0, dur_ms)),
-            3 => (0u64..1_800_000, 600_000u64..=10_800_000)
-                .prop_map(move |(s, len)| (s, (s + len).min(dur_ms))),
-        ]
-        .boxed()
-    } else {
-        prop_oneof![
-            3 => Just((0, dur_ms)),
-            1 => (0..dur_ms, 0..=dur_ms).prop_map(move |(a, b)| {
-                let (s, e) = (a.min(b), a.max(b));
-                (s, e.max(s + 1).min(dur_ms))
-            }),
-        ]
-        .boxed()
-    };
-    let rate = prop_oneof![1 => Just(0u64), 9 => 0..=max_urps];
+/// When a rate producer writes.
+#[derive(Clone, Debug)]
+enum Span {
+    /// The whole run.
+    Whole,
+    /// Two fractions: in a short run, the window between them; in a run that crosses
+    /// retention, a start in the first 30 min and a length of 10 min to 3 h, enough to
+    /// fill what retention will trim without a day of one batch a second.
+    Part(u64, u64),
+}
+
+#[derive(Clone, Debug)]
+struct RateDraft {
+    /// Share of the run's rate budget (ppm), and the same for each change.
+    rate: u64,
+    arrival: Arrival,
+    record_size: RecordSize,
+    keys: u64,
+    key_skew: KeySkew,
+    span: Span,
+    /// (when, as a fraction of the producer's time; rate share).
+    changes: Vec<(u64, u64)>,
+    retry_rejected: bool,
+}
+
+#[derive(Clone, Debug)]
+enum ProducerDraft {
+    Rate(RateDraft),
+    /// Records at fractions of the run.
+    Scripted(Vec<(u64, ScriptedRecord)>),
+}
+
+fn arb_rate_draft() -> impl Strategy<Value = ProducerDraft> {
     (
-        rate,
+        prop_oneof![9 => arb_frac(), 1 => Just(0u64)],
         prop_oneof![Just(Arrival::Uniform), Just(Arrival::Poisson)],
         arb_record_size(),
         prop_oneof![2 => 1u64..=100, 1 => 1u64..=5_000],
         arb_key_skew(),
-        start_end,
-        prop::collection::vec((0u64..1_000, 0..=max_urps), 0..=2),
+        prop_oneof![
+            3 => Just(Span::Whole),
+            1 => (arb_frac(), arb_frac()).prop_map(|(a, b)| Span::Part(a, b)),
+        ],
+        prop::collection::vec((0u64..1_000, arb_frac()), 0..=2),
         prop::bool::weighted(0.2),
     )
         .prop_map(
-            move |(rate_urps, arrival, record_size, keys, key_skew, (s, e), ch, retry)| {
-                let (start, end) = (t_ms(s), t_ms(e));
-                // Changes at permilles of the producer's time, strictly increasing.
-                let mut changes: Vec<RateChange> = ch
-                    .into_iter()
-                    .map(|(permille, rate_urps)| RateChange {
-                        at: SimTime(start.0 + (end.0 - start.0) * permille / 1_000),
-                        rate_urps,
-                    })
-                    .collect();
-                changes.sort_by_key(|c| c.at);
-                changes.dedup_by_key(|c| c.at);
-                ProducerKind::Rate(RateProducer {
-                    rate_urps,
+            |(rate, arrival, record_size, keys, key_skew, span, changes, retry_rejected)| {
+                ProducerDraft::Rate(RateDraft {
+                    rate,
                     arrival,
                     record_size,
-                    partition_keys: keys,
+                    keys,
                     key_skew,
-                    start,
-                    end,
+                    span,
                     changes,
-                    retry_rejected: retry,
-                    filter_pass: PPM_ONE,
+                    retry_rejected,
                 })
             },
         )
 }
 
-/// Up to 20 scripted records (with repeats) inside the run.
-fn arb_scripted(dur_ms: u64) -> impl Strategy<Value = ProducerKind> {
+/// Up to 20 scripted records (with repeats).
+fn arb_scripted_draft() -> impl Strategy<Value = ProducerDraft> {
     let key = prop_oneof![
         4 => (0u32..1_000).prop_map(|i| format!("k{i}")),
         1 => "[a-zA-Z0-9]{1,256}",
     ];
     let record = (
-        0..dur_ms,
+        arb_frac(),
         key,
         "[a-z0-9 ]{0,200}",
         prop_oneof![4 => 1u64..=5, 1 => 1u64..=2_000],
         prop::option::weighted(0.1, any::<u128>()),
     )
-        .prop_map(
-            |(at, partition_key, data, repeat, explicit_hash_key)| ScriptedRecord {
-                at: t_ms(at),
+        .prop_map(|(at, partition_key, data, repeat, explicit_hash_key)| {
+            let record = ScriptedRecord {
+                at: SimTime::ZERO,
                 partition_key,
                 data: data.into_bytes(),
                 repeat,
                 explicit_hash_key,
-            },
-        );
-    prop::collection::vec(record, 1..=20).prop_map(|mut records| {
-        records.sort_by_key(|r| r.at);
-        ProducerKind::Scripted(records)
-    })
+            };
+            (at, record)
+        });
+    prop::collection::vec(record, 1..=20).prop_map(ProducerDraft::Scripted)
 }
 
-/// 1 to 3 producers sharing at most `max_total_urps`.
-fn arb_producers(
-    dur_ms: u64,
-    long: bool,
-    max_total_urps: u64,
-) -> impl Strategy<Value = Vec<ProducerSpec>> {
-    (1usize..=3).prop_flat_map(move |n| {
-        let each = max_total_urps / n as u64;
-        let one = prop_oneof![
-            3 => arb_rate_producer(dur_ms, long, each),
-            1 => arb_scripted(dur_ms),
-        ];
-        prop::collection::vec(one, n).prop_map(|kinds| {
-            kinds
-                .into_iter()
-                .enumerate()
-                .map(|(i, kind)| ProducerSpec {
-                    name: format!("p{i}"),
-                    kind,
+impl ProducerDraft {
+    /// The producer, with its rates shares of `max_urps`.
+    fn build(self, f: Frame, max_urps: u64) -> ProducerKind {
+        match self {
+            ProducerDraft::Scripted(records) => {
+                let mut records: Vec<ScriptedRecord> = records
+                    .into_iter()
+                    .map(|(at, r)| ScriptedRecord {
+                        at: t_ms(f.at(at)),
+                        ..r
+                    })
+                    .collect();
+                records.sort_by_key(|r| r.at);
+                ProducerKind::Scripted(records)
+            }
+            ProducerDraft::Rate(d) => {
+                let (s, e) = match d.span {
+                    Span::Whole => (0, f.dur_ms),
+                    Span::Part(a, b) if f.long => {
+                        let s = part(1_800_000, a);
+                        (s, (s + 600_000 + part(10_200_000, b)).min(f.dur_ms))
+                    }
+                    Span::Part(a, b) => {
+                        let (s, e) = (f.at(a.min(b)), f.at(a.max(b)));
+                        (s, e.max(s + 1).min(f.dur_ms))
+                    }
+                };
+                let (start, end) = (t_ms(s), t_ms(e));
+                // Changes at permilles of the producer's time, strictly increasing.
+                let mut changes: Vec<RateChange> = d
+                    .changes
+                    .into_iter()
+                    .map(|(permille, rate)| RateChange {
+                        at: SimTime(start.0 + (end.0 - start.0) * permille / 1_000),
+                        rate_urps: part(max_urps, rate),
+                    })
+                    .collect();
+                changes.sort_by_key(|c| c.at);
+                changes.dedup_by_key(|c| c.at);
+                ProducerKind::Rate(RateProducer {
+                    rate_urps: part(max_urps, d.rate),
+                    arrival: d.arrival,
+                    record_size: d.record_size,
+                    partition_keys: d.keys,
+                    key_skew: d.key_skew,
+                    start,
+                    end,
+                    changes,
+                    retry_rejected: d.retry_rejected,
+                    filter_pass: PPM_ONE,
                 })
-                .collect()
+            }
+        }
+    }
+}
+
+/// 1 to 3 producers (a plain vector, so that shrinking can drop one).
+fn arb_producer_drafts() -> impl Strategy<Value = Vec<ProducerDraft>> {
+    let one = prop_oneof![3 => arb_rate_draft(), 1 => arb_scripted_draft()];
+    prop::collection::vec(one, 1..=3)
+}
+
+/// The producers, each drawn up to the whole budget of `max_total_urps`, then scaled down
+/// together if their peaks add up to more.
+fn build_producers(drafts: Vec<ProducerDraft>, f: Frame, max_total_urps: u64) -> Vec<ProducerSpec> {
+    let mut kinds: Vec<ProducerKind> = drafts
+        .into_iter()
+        .map(|d| d.build(f, max_total_urps))
+        .collect();
+    let peak = |k: &ProducerKind| match k {
+        ProducerKind::Rate(r) => r
+            .changes
+            .iter()
+            .map(|c| c.rate_urps)
+            .fold(r.rate_urps, u64::max),
+        ProducerKind::Scripted(_) => 0,
+    };
+    let total: u64 = kinds.iter().map(peak).sum();
+    if total > max_total_urps {
+        let scale = |x: &mut u64| {
+            *x = (u128::from(*x) * u128::from(max_total_urps) / u128::from(total)) as u64
+        };
+        for k in &mut kinds {
+            if let ProducerKind::Rate(r) = k {
+                scale(&mut r.rate_urps);
+                r.changes.iter_mut().for_each(|c| scale(&mut c.rate_urps));
+            }
+        }
+    }
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| ProducerSpec {
+            name: format!("p{i}"),
+            kind,
         })
-    })
+        .collect()
 }
 
-fn arb_effect() -> impl Strategy<Value = Effect> {
-    prop_oneof![Just(Effect::Error), Just(Effect::Timeout)]
+/// When a poison's record is written at or after.
+#[derive(Clone, Copy, Debug)]
+pub enum When {
+    /// In the first 10 minutes, so that a long run's blocked shard meets retention.
+    Early(u64),
+    Any(u64),
 }
 
-/// A poison record: the first written at or after a time, in a given shard or any. Half
-/// come in the first 10 minutes, so that a long run's blocked shard meets retention.
-pub fn arb_poison(dur_ms: u64, shards: u32) -> impl Strategy<Value = Behaviour> {
-    (
-        prop::option::of(0..shards),
-        prop_oneof![0..dur_ms, 0..dur_ms.min(600_000)],
-        arb_effect(),
-        prop::option::weighted(0.3, 1u32..=10),
-    )
-        .prop_map(|(shard, at, effect, times)| Behaviour::Poison {
+/// A poison record: the first written at or after a time, in a given shard (an index
+/// reduced modulo the shard count) or any.
+#[derive(Clone, Debug)]
+pub struct PoisonDraft {
+    pub shard: Option<u32>,
+    pub when: When,
+    pub effect: Effect,
+    pub times: Option<u32>,
+}
+
+impl PoisonDraft {
+    fn build(&self, f: Frame) -> Behaviour {
+        let at = match self.when {
+            When::Early(x) => f.early(x),
+            When::Any(x) => f.at(x),
+        };
+        Behaviour::Poison {
             target: PoisonTarget::FirstAt {
-                shard,
+                shard: self.shard.map(|n| n % f.shards),
                 at: t_ms(at),
             },
+            effect: self.effect.clone(),
+            times: self.times,
+        }
+    }
+
+    /// The poison in `s`'s terms.
+    pub fn for_scenario(&self, s: &Scenario) -> Behaviour {
+        self.build(Frame {
+            dur_ms: s.duration.as_millis(),
+            long: false,
+            shards: s.stream.shards,
+        })
+    }
+}
+
+pub fn arb_poison() -> impl Strategy<Value = PoisonDraft> {
+    (
+        prop::option::of(0u32..4),
+        prop_oneof![
+            arb_frac().prop_map(When::Early),
+            arb_frac().prop_map(When::Any)
+        ],
+        prop_oneof![Just(Effect::Error), Just(Effect::Timeout)],
+        prop::option::weighted(0.3, 1u32..=10),
+    )
+        .prop_map(|(shard, when, effect, times)| PoisonDraft {
+            shard,
+            when,
             effect,
             times,
         })
 }
 
-fn arb_behaviour(dur_ms: u64, shards: u32) -> impl Strategy<Value = Behaviour> {
+#[derive(Clone, Debug)]
+enum BehaviourDraft {
+    Poison(PoisonDraft),
+    ErrorRate(u32),
+    Outage(u64, u64),
+    Slowdown(u64, u64, u64),
+}
+
+impl BehaviourDraft {
+    fn build(&self, f: Frame) -> Behaviour {
+        match self {
+            BehaviourDraft::Poison(p) => p.build(f),
+            BehaviourDraft::ErrorRate(p) => Behaviour::ErrorRate(*p),
+            BehaviourDraft::Outage(a, b) => {
+                let (from, to) = f.window(*a, *b);
+                Behaviour::Outage { from, to }
+            }
+            BehaviourDraft::Slowdown(a, b, factor_ppm) => {
+                let (from, to) = f.window(*a, *b);
+                Behaviour::Slowdown {
+                    from,
+                    to,
+                    factor_ppm: *factor_ppm,
+                }
+            }
+        }
+    }
+}
+
+fn arb_behaviour() -> impl Strategy<Value = BehaviourDraft> {
     prop_oneof![
-        4 => arb_poison(dur_ms, shards),
-        1 => (0u32..=200_000).prop_map(Behaviour::ErrorRate),
-        1 => arb_window(dur_ms).prop_map(|(from, to)| Behaviour::Outage { from, to }),
-        1 => (arb_window(dur_ms), 100_000u64..=10_000_000).prop_map(|((from, to), factor_ppm)| {
-            Behaviour::Slowdown { from, to, factor_ppm }
-        }),
+        4 => arb_poison().prop_map(BehaviourDraft::Poison),
+        1 => (0u32..=200_000).prop_map(BehaviourDraft::ErrorRate),
+        1 => (arb_frac(), arb_frac()).prop_map(|(a, b)| BehaviourDraft::Outage(a, b)),
+        1 => (arb_frac(), arb_frac(), 100_000u64..=10_000_000)
+            .prop_map(|(a, b, f)| BehaviourDraft::Slowdown(a, b, f)),
     ]
 }
 
@@ -233,25 +407,28 @@ fn arb_behaviour(dur_ms: u64, shards: u32) -> impl Strategy<Value = Behaviour> {
 fn arb_concurrency() -> impl Strategy<Value = (Option<u32>, u32)> {
     prop_oneof![
         6 => Just((None, 1_000)),
-        1 => (1u32..=4).prop_map(|a| (None, a)),
         3 => (0u32..=4).prop_map(|r| (Some(r), 1_000)),
+        1 => (1u32..=4).prop_map(|a| (None, a)),
     ]
 }
 
-/// The function. A run that crosses retention gets, one time in two, a poison record that
-/// never heals in its first ten minutes: its shard then waits for retention (R-ERR-6).
-fn arb_function(dur_ms: u64, long: bool, shards: u32) -> impl Strategy<Value = FunctionSpec> {
-    let blocker = (0..shards, 0..dur_ms.min(600_000), arb_effect()).prop_map(|(n, at, effect)| {
-        Behaviour::Poison {
-            target: PoisonTarget::FirstAt {
-                shard: Some(n),
-                at: t_ms(at),
-            },
-            effect,
-            times: None,
-        }
-    });
-    let small_us = |max: u64| prop_oneof![1 => Just(0u64), 3 => 0..=max];
+#[derive(Clone, Debug)]
+struct FunctionDraft {
+    memory_mb: u32,
+    timeout_s: u64,
+    concurrency: (Option<u32>, u32),
+    /// base, per record, per KiB (µs); jitter (ppm).
+    duration: (u64, u64, u64, u32),
+    cold_start_ms: u64,
+    idle_ttl_s: u64,
+    behaviours: Vec<BehaviourDraft>,
+    /// In a run that crosses retention: a poison that never heals, in the first ten
+    /// minutes, so that its shard waits for retention (R-ERR-6). Unused in short runs.
+    blocker: Option<(u32, u64, Effect)>,
+}
+
+fn arb_function_draft() -> impl Strategy<Value = FunctionDraft> {
+    let small_us = |max: u64| prop_oneof![3 => 0..=max, 1 => Just(0u64)];
     (
         128u32..=10_240,
         1u64..=60,
@@ -260,86 +437,130 @@ fn arb_function(dur_ms: u64, long: bool, shards: u32) -> impl Strategy<Value = F
             small_us(2_000_000),
             small_us(5_000),
             small_us(2_000),
-            prop_oneof![1 => Just(0u32), 1 => 0u32..=500_000],
+            prop_oneof![Just(0u32), 0u32..=500_000],
         ),
-        prop_oneof![1 => Just(0u64), 1 => 0u64..=2_000],
+        prop_oneof![Just(0u64), 0u64..=2_000],
         1u64..=1_800,
-        prop::collection::vec(arb_behaviour(dur_ms, shards), 0..=3),
-        if long {
-            prop::option::weighted(0.5, blocker).boxed()
-        } else {
-            Just(None).boxed()
-        },
+        prop::collection::vec(arb_behaviour(), 0..=3),
+        prop::option::weighted(
+            0.5,
+            (
+                0u32..4,
+                arb_frac(),
+                prop_oneof![Just(Effect::Error), Just(Effect::Timeout)],
+            ),
+        ),
     )
         .prop_map(
             |(
                 memory_mb,
                 timeout_s,
-                (reserved, account),
-                (b, r, k, jitter),
-                cold,
-                ttl,
-                mut behaviours,
+                concurrency,
+                duration,
+                cold_start_ms,
+                idle_ttl_s,
+                behaviours,
                 blocker,
-            )| {
-                behaviours.extend(blocker);
-                FunctionSpec {
-                    name: "function".into(),
-                    memory_mb,
-                    timeout: SimDuration::from_secs(timeout_s),
-                    architecture: Architecture::X86_64,
-                    reserved_concurrency: reserved,
-                    account_concurrency: account,
-                    cold_start: d_ms(cold),
-                    idle_ttl: SimDuration::from_secs(ttl),
-                    duration: DurationModel {
-                        base: SimDuration(b),
-                        per_record: SimDuration(r),
-                        per_kib: SimDuration(k),
-                        jitter,
-                    },
-                    behaviours,
-                }
+            )| FunctionDraft {
+                memory_mb,
+                timeout_s,
+                concurrency,
+                duration,
+                cold_start_ms,
+                idle_ttl_s,
+                behaviours,
+                blocker,
             },
         )
 }
 
+impl FunctionDraft {
+    fn build(self, f: Frame) -> FunctionSpec {
+        let mut behaviours: Vec<Behaviour> = self.behaviours.iter().map(|b| b.build(f)).collect();
+        if let (true, Some((shard, at, effect))) = (f.long, self.blocker) {
+            behaviours.push(
+                PoisonDraft {
+                    shard: Some(shard),
+                    when: When::Early(at),
+                    effect,
+                    times: None,
+                }
+                .build(f),
+            );
+        }
+        let (base, per_record, per_kib, jitter) = self.duration;
+        FunctionSpec {
+            name: "function".into(),
+            memory_mb: self.memory_mb,
+            timeout: SimDuration::from_secs(self.timeout_s),
+            architecture: Architecture::X86_64,
+            reserved_concurrency: self.concurrency.0,
+            account_concurrency: self.concurrency.1,
+            cold_start: d_ms(self.cold_start_ms),
+            idle_ttl: SimDuration::from_secs(self.idle_ttl_s),
+            duration: DurationModel {
+                base: SimDuration(base),
+                per_record: SimDuration(per_record),
+                per_kib: SimDuration(per_kib),
+                jitter,
+            },
+            behaviours,
+        }
+    }
+}
+
 /// A valid random scenario (see the module docs for its bounds).
 pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
-    (arb_length(), 1u32..=4, arb_batch_size()).prop_flat_map(|((dur_ms, long), shards, batch)| {
-        let shards = if long { shards.min(2) } else { shards };
-        let dur_s = dur_ms.div_ceil(1_000);
-        let max_total_urps = if long {
-            MAX_LONG_RATE * URPS
-        } else {
-            (INVOCATION_BUDGET * u64::from(batch) / dur_s).clamp(1, MAX_TOTAL_RATE) * URPS
-        };
-        (
-            any::<u64>(),
-            arb_producers(dur_ms, long, max_total_urps),
-            arb_function(dur_ms, long, shards),
-            prop_oneof![2 => Just(0u64), 1 => 0u64..=60],
-            prop_oneof![
-                3 => Just(StartingPosition::TrimHorizon),
-                1 => Just(StartingPosition::Latest)
-            ],
-            (1_000u64..=60_000, 10u64..=5_000),
-            prop_oneof![2 => Just(0u64), 1 => 0u64..=120_000],
+    (
+        (arb_length(), 1u32..=4, arb_batch_size(), any::<u64>()),
+        arb_producer_drafts(),
+        arb_function_draft(),
+        prop_oneof![2 => Just(0u64), 1 => 0u64..=60],
+        prop_oneof![
+            3 => Just(StartingPosition::TrimHorizon),
+            1 => Just(StartingPosition::Latest)
+        ],
+        (1_000u64..=60_000, 10u64..=5_000),
+        prop_oneof![2 => Just(0u64), 1 => 0u64..=120_000],
+    )
+        .prop_map(
+            |(
+                ((dur_ms, long), shards, batch, seed),
+                producers,
+                function,
+                window_s,
+                start,
+                (backoff_max, backoff_initial),
+                delay,
+            )| {
+                let shards = if long { shards.min(2) } else { shards };
+                let f = Frame {
+                    dur_ms,
+                    long,
+                    shards,
+                };
+                // Full batches at the budget's pace (a batching window only ever lowers it);
+                // at least a record every 10 s.
+                let cap = if long { MAX_LONG_RATE } else { MAX_TOTAL_RATE };
+                let max_total_urps = (INVOCATION_BUDGET * u64::from(batch) * URPS
+                    / dur_ms.div_ceil(1_000))
+                .clamp(URPS / 10, cap * URPS);
+                let (window_s, backoff_max) = if long {
+                    (window_s.max(10), backoff_max.max(10_000))
+                } else {
+                    (window_s, backoff_max)
+                };
+                let mut s = base("prop", shards, d_ms(dur_ms));
+                s.seed = seed;
+                s.producers = build_producers(producers, f, max_total_urps);
+                s.function = function.build(f);
+                s.mapping.batch_size = batch;
+                s.mapping.batching_window = SimDuration::from_secs(window_s);
+                s.mapping.starting_position = start;
+                s.simulation.retry_backoff_initial = d_ms(backoff_initial.min(backoff_max));
+                s.simulation.retry_backoff_max = d_ms(backoff_max);
+                s.simulation.mapping_start_delay = d_ms(delay);
+                s
+            },
         )
-            .prop_map(
-                move |(seed, producers, function, window_s, start, (max, init), delay)| {
-                    let mut s = base("prop", shards, d_ms(dur_ms));
-                    s.seed = seed;
-                    s.producers = producers;
-                    s.function = function;
-                    s.mapping.batch_size = batch;
-                    s.mapping.batching_window = SimDuration::from_secs(window_s);
-                    s.mapping.starting_position = start;
-                    s.simulation.retry_backoff_initial = d_ms(init.min(max));
-                    s.simulation.retry_backoff_max = d_ms(max);
-                    s.simulation.mapping_start_delay = d_ms(delay);
-                    s
-                },
-            )
-    })
 }
