@@ -1,5 +1,5 @@
-//! `kinesim scenarios [NAME]`: the built-in library, listed as name and the first line
-//! of its description, or one scenario's YAML text exactly as embedded.
+//! `kinesim scenarios [NAME]`: the built-in library, listed by topic as name and the
+//! first line of its description, or one scenario's YAML text exactly as embedded.
 
 use clap::Args;
 
@@ -16,7 +16,7 @@ pub struct ScenariosArgs {
 pub fn scenarios(args: &ScenariosArgs, out: &mut Out<'_>) -> Result<(), CliError> {
     let all = builtin::all();
     match &args.name {
-        None => out.emit(listing(&all).as_bytes()),
+        None => out.emit(listing(&all, builtin::TOPICS).as_bytes()),
         Some(name) => match builtin::get(name) {
             Some(text) => {
                 let mut text = text.to_string();
@@ -33,14 +33,43 @@ pub fn scenarios(args: &ScenariosArgs, out: &mut Out<'_>) -> Result<(), CliError
     }
 }
 
-/// One line per scenario: its name padded to the longest, then its summary line.
-fn listing(all: &[(&str, &str)]) -> String {
+/// Heads the group of built-ins missing from `builtin::TOPICS` (a unit test forbids them).
+const OTHER: &str = "Other";
+
+/// One group per topic: the topic on its own line, then one indented line per scenario,
+/// its name padded to the longest of all groups, then its summary line. Groups are
+/// separated by an empty line.
+fn listing(all: &[(&str, &str)], topics: &[(&str, &[&str])]) -> String {
     let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let yaml_of = |name: &str| all.iter().find(|(n, _)| *n == name).map(|(_, y)| *y);
+    let mut groups: Vec<(&str, Vec<(&str, &str)>)> = topics
+        .iter()
+        .map(|(topic, names)| {
+            let rows = names
+                .iter()
+                .filter_map(|n| yaml_of(n).map(|y| (*n, y)))
+                .collect();
+            (*topic, rows)
+        })
+        .collect();
+    let other: Vec<(&str, &str)> = all
+        .iter()
+        .filter(|(n, _)| !topics.iter().any(|(_, names)| names.contains(n)))
+        .copied()
+        .collect();
+    groups.push((OTHER, other));
     let mut s = String::new();
-    for (name, yaml) in all {
-        let line = first_description_line(yaml).unwrap_or_default();
-        s.push_str(format!("{name:<width$}  {line}").trim_end());
+    for (topic, rows) in groups.iter().filter(|(_, rows)| !rows.is_empty()) {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(topic);
         s.push('\n');
+        for (name, yaml) in rows {
+            let line = first_description_line(yaml).unwrap_or_default();
+            s.push_str(format!("  {name:<width$}  {line}").trim_end());
+            s.push('\n');
+        }
     }
     s
 }
@@ -86,12 +115,38 @@ mod tests {
     }
 
     #[test]
-    fn listing_aligns_descriptions() {
+    fn listing_groups_by_topic_and_aligns_descriptions() {
         let all = [
             ("a", "description: one\n"),
             ("long-name", "description: two\n"),
+            ("z", "description: three\n"),
+            ("untopical", "name: u\n"),
         ];
-        assert_eq!(listing(&all), "a          one\nlong-name  two\n");
+        let topics: &[(&str, &[&str])] = &[
+            ("First", &["long-name", "a"]),
+            ("Empty", &[]),
+            ("Second", &["z", "missing"]),
+        ];
+        assert_eq!(
+            listing(&all, topics),
+            "First\n  long-name  two\n  a          one\n\n\
+             Second\n  z          three\n\n\
+             Other\n  untopical\n"
+        );
+    }
+
+    #[test]
+    fn listing_shows_every_builtin_once_under_its_topic() {
+        let all = builtin::all();
+        let out = listing(&all, builtin::TOPICS);
+        for (name, _) in &all {
+            let rows: Vec<&str> = out
+                .lines()
+                .filter(|l| l.split_whitespace().next() == Some(name))
+                .collect();
+            assert_eq!(rows.len(), 1, "{name} in\n{out}");
+        }
+        assert!(!out.contains(OTHER), "a built-in has no topic:\n{out}");
     }
 
     #[test]

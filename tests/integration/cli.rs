@@ -193,18 +193,40 @@ fn scenarios_lists_the_library_aligned() {
     assert_exit(&o, 0);
     let out = stdout(&o);
     let all = kinesim::scenario::builtin::all();
-    assert_eq!(out.lines().count(), all.len(), "{out}");
-    // Names have no spaces: the description starts after the name and its padding.
-    let columns: Vec<usize> = out
+    // Topic headers start at column 0, scenario rows are indented, groups are separated
+    // by an empty line.
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("  ")).collect();
+    let headers: Vec<&str> = out
         .lines()
-        .map(|l| l.len() - l.split_once(' ').unwrap().1.trim_start().len())
+        .filter(|l| !l.is_empty() && !l.starts_with(' '))
+        .collect();
+    assert_eq!(rows.len(), all.len(), "{out}");
+    assert_eq!(
+        headers,
+        kinesim::scenario::builtin::TOPICS
+            .iter()
+            .map(|(t, _)| *t)
+            .collect::<Vec<_>>(),
+        "{out}"
+    );
+    // Names have no spaces: the description starts after the name and its padding.
+    let columns: Vec<usize> = rows
+        .iter()
+        .map(|l| {
+            let l = l.trim_start();
+            l.len() - l.split_once(' ').unwrap().1.trim_start().len()
+        })
         .collect();
     assert!(
         columns.windows(2).all(|w| w[0] == w[1]),
         "descriptions not aligned:\n{out}"
     );
-    for (line, (name, _)) in out.lines().zip(&all) {
-        assert!(line.starts_with(name), "{line}");
+    for (name, _) in &all {
+        let n = rows
+            .iter()
+            .filter(|l| l.split_whitespace().next() == Some(name))
+            .count();
+        assert_eq!(n, 1, "{name} listed {n} times:\n{out}");
     }
 }
 
