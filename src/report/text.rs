@@ -190,7 +190,7 @@ pub(crate) const SHARD_HEADS: [&str; 7] = [
     "delivered",
     "expired",
     "invocations",
-    "errors",
+    "failed",
     "max iterator age",
     "blocked",
 ];
@@ -201,7 +201,10 @@ pub(crate) fn shard_cells(sh: &ShardSummary) -> [String; 7] {
         thousands(sh.records.delivered),
         thousands(sh.records.expired),
         thousands(sh.invocations.total),
-        thousands(sh.invocations.errors + sh.invocations.timeouts),
+        // Every invocation the ESM counts as a failure: throws, timeouts, invalid responses.
+        thousands(
+            sh.invocations.errors + sh.invocations.timeouts + sh.invocations.invalid_response,
+        ),
         human_ms(sh.iterator_age_ms.max),
         human_ms(sh.blocked_ms),
     ]
