@@ -729,35 +729,35 @@ impl World {
         let horizon = SimTime(now.0 - retention.0);
         let shard = &mut self.shards[s];
         let head = shard.log.head();
-        let mut upto = shard.log.arrived_prefix_end(head, horizon);
-        for lane in &shard.lanes {
-            if let LaneState::Invoking(b) = lane.state {
-                upto = upto.min(b.first);
-            }
-        }
-        if upto <= head {
+        let horizon_end = shard.log.arrived_prefix_end(head, horizon);
+        if horizon_end <= head {
             return;
         }
+        // Each lane loses what is past retention; a lane with an invocation in flight keeps
+        // that batch's records until it ends (so the log keeps them too).
         let mut expired = 0;
-        for lane in &mut shard.lanes {
-            expired += shard
-                .log
-                .count_lane_all(lane.fated.max(head), upto, lane.index);
-            lane.fated = lane.fated.max(upto);
-            lane.checkpoint = lane.checkpoint.max(upto);
-            lane.processed.prune_below(upto);
-            lane.delivered.prune_below(upto);
-        }
-        // Cut the waiting batches and halves before the log forgets the records.
+        let mut low = horizon_end;
         for l in 0..shard.lanes.len() {
             let lane_no = shard.lanes[l].index;
+            let upto = match shard.lanes[l].state {
+                LaneState::Invoking(b) => horizon_end.min(b.first),
+                _ => horizon_end,
+            };
+            low = low.min(upto);
+            let lane = &mut shard.lanes[l];
+            let from = lane.fated.max(head);
+            if upto > from {
+                expired += shard.log.count_lane_all(from, upto, lane_no);
+            }
+            lane.fated = lane.fated.max(upto);
+            lane.checkpoint = lane.checkpoint.max(upto);
+            // Cut the waiting batch and halves before the log forgets the records.
             let cut = |b: &mut Batch| {
-                if b.first < upto {
+                if b.first < upto && !b.final_window {
                     b.records -= shard.log.count_lane(b.first, upto.min(b.end), lane_no);
                     b.first = upto.min(b.end);
                 }
             };
-            let lane = &mut shard.lanes[l];
             lane.halves.iter_mut().for_each(cut);
             lane.halves.retain(|h| !h.is_empty());
             if let LaneState::Waiting(mut b) = lane.state {
@@ -765,8 +765,12 @@ impl World {
                 lane.state = LaneState::Waiting(b);
             }
         }
-        shard.log.trim_to(upto);
-        shard.read_pos = shard.read_pos.max(upto);
+        for lane in &mut shard.lanes {
+            lane.processed.prune_below(low);
+            lane.delivered.prune_below(low);
+        }
+        shard.log.trim_to(low);
+        shard.read_pos = shard.read_pos.max(low);
         if expired > 0 {
             shard.metrics.records.expired += expired;
             self.trace.line(
@@ -779,6 +783,7 @@ impl World {
             let lane = &mut self.shards[s].lanes[l];
             if let LaneState::Waiting(b) = lane.state
                 && b.is_empty()
+                && !b.final_window
             {
                 // The whole batch expired: the next half, if any, is due at once.
                 self.cancel_lane_timer(s, l);

@@ -240,7 +240,9 @@ impl ShardLog {
         self.split_at(i);
         self.split_at(i + 1);
         if let Some(pos) = self.run_index_of(i) {
-            self.runs[pos].tag.poison = Some(behaviour);
+            // Two poisons naming one record: the first placed (the earlier, or the lower
+            // behaviour index at the same time) decides.
+            self.runs[pos].tag.poison.get_or_insert(behaviour);
         }
     }
 
@@ -318,6 +320,11 @@ impl ShardLog {
         b: SeqIndex,
         mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
     ) {
+        if a >= b {
+            // An empty range, e.g. a lane whose checkpoint is past the reads after a
+            // restart: nothing to see.
+            return;
+        }
         let Some(mut pos) = self.run_index_of(a) else {
             return;
         };

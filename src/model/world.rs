@@ -472,7 +472,8 @@ impl World {
             }
             if let Some((_, _, s, idx)) = best {
                 self.shards[s].log.poison_record(idx, p.behaviour);
-                self.pending_poison.swap_remove(k);
+                // In behaviour order: which poisons are pending never reorders the others.
+                self.pending_poison.remove(k);
             } else {
                 k += 1;
             }

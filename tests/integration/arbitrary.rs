@@ -14,6 +14,14 @@
 //! strategy is a plain tuple, so proptest shrinks each part on its own (a shorter run, a
 //! producer or behaviour fewer, a smaller batch) instead of redrawing everything after the
 //! run's length changes.
+//!
+//! One case in three also mixes every setting of the error-handling work (see
+//! [`ErrorHandlingDraft`]): ParallelizationFactor and lane blocking, retries, record age,
+//! bisect, partial responses, an on-failure destination, filter patterns over typed
+//! records and `filter_pass`, tumbling windows, and poisons that report failures or
+//! answer with a fixed response. Those cases have no actions: a disable/enable re-reads
+//! records by design (R-ORDER-3). [`arb_events_scenario`] draws only such cases, small
+//! enough to keep every event the function gets.
 
 use kinesim::scenario::*;
 use kinesim::time::{SimDuration, SimTime};
@@ -353,7 +361,12 @@ pub fn arb_poison() -> impl Strategy<Value = PoisonDraft> {
             arb_frac().prop_map(When::Early),
             arb_frac().prop_map(When::Any)
         ],
-        prop_oneof![Just(Effect::Error), Just(Effect::Timeout)],
+        prop_oneof![
+            6 => Just(Effect::Error),
+            3 => Just(Effect::Timeout),
+            1 => Just(Effect::ReportFailure),
+            1 => arb_response().prop_map(Effect::Respond),
+        ],
         prop::option::weighted(0.3, 1u32..=10),
     )
         .prop_map(|(shard, when, effect, times)| PoisonDraft {
@@ -509,10 +522,312 @@ impl FunctionDraft {
     }
 }
 
-/// A valid random scenario (see the module docs for its bounds).
-pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
+/// The responses a poison may give (R-PBR-3): valid item ids are not known in advance, so
+/// these are the complete successes and a complete failure.
+fn arb_response() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        Just(serde_json::json!({"batchItemFailures": []})),
+        Just(serde_json::json!({"batchItemFailures": [{"itemIdentifier": ""}]})),
+        Just(serde_json::json!({})),
+    ]
+}
+
+/// Keys `k0`..`k9` of the typed records, which partition-key poisons and the `prefix`
+/// pattern aim at (support.rs's `scripted()` names its keys the same way).
+const TYPED_KEYS: u32 = 10;
+
+/// The `data` of typed records: JSON that the filter patterns look into, and one that is
+/// not JSON.
+const TYPED_DATA: [&str; 5] = [
+    r#"{"type":"a"}"#,
+    r#"{"type":"b"}"#,
+    r#"{"type":"a","n":5}"#,
+    r#"{"type":"c","n":1}"#,
+    "plain text",
+];
+
+/// FilterCriteria patterns (R-FILTER-1) over the typed records' data and keys.
+const PATTERNS: [&str; 6] = [
+    r#"{"data": {"type": ["a"]}}"#,
+    r#"{"data": {"type": ["b", "c"]}}"#,
+    r#"{"partitionKey": [{"prefix": "k1"}]}"#,
+    r#"{"data": {"n": [{"numeric": [">", 3]}]}}"#,
+    r#"{"partitionKey": ["k2", "k3"]}"#,
+    r#"{"data": {"type": [{"exists": true}]}}"#,
+];
+
+fn arb_destination() -> impl Strategy<Value = Destination> {
+    let d = |arn: &str, kind| Destination {
+        arn: arn.to_string(),
+        kind,
+    };
+    prop_oneof![
+        Just(d(
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            DestinationKind::Sqs
+        )),
+        Just(d(
+            "arn:aws:sns:us-east-1:123456789012:t",
+            DestinationKind::Sns
+        )),
+        Just(d("arn:aws:s3:::b", DestinationKind::S3)),
+    ]
+}
+
+/// Which records a poison of the error-handling cases hits.
+#[derive(Clone, Debug)]
+enum TargetDraft {
+    FirstAt(Option<u32>, When),
+    /// Typed key `k{i}`.
+    Key(u32),
+}
+
+#[derive(Clone, Debug)]
+struct EhPoisonDraft {
+    target: TargetDraft,
+    effect: Effect,
+    times: Option<u32>,
+}
+
+impl EhPoisonDraft {
+    fn build(&self, f: Frame) -> Behaviour {
+        let target = match &self.target {
+            TargetDraft::FirstAt(shard, when) => {
+                return PoisonDraft {
+                    shard: *shard,
+                    when: *when,
+                    effect: self.effect.clone(),
+                    times: self.times,
+                }
+                .build(f);
+            }
+            TargetDraft::Key(i) => PoisonTarget::PartitionKey(format!("k{i}")),
+        };
+        Behaviour::Poison {
+            target,
+            effect: self.effect.clone(),
+            times: self.times,
+        }
+    }
+}
+
+fn arb_eh_poison() -> impl Strategy<Value = EhPoisonDraft> {
     (
-        (arb_length(), 1u32..=4, arb_batch_size(), any::<u64>()),
+        prop_oneof![
+            1 => (
+                prop::option::of(0u32..4),
+                prop_oneof![
+                    arb_frac().prop_map(When::Early),
+                    arb_frac().prop_map(When::Any)
+                ],
+            )
+                .prop_map(|(shard, when)| TargetDraft::FirstAt(shard, when)),
+            1 => (0..TYPED_KEYS).prop_map(TargetDraft::Key),
+        ],
+        prop_oneof![
+            2 => Just(Effect::Error),
+            1 => Just(Effect::Timeout),
+            2 => Just(Effect::ReportFailure),
+            2 => arb_response().prop_map(Effect::Respond),
+        ],
+        prop::option::weighted(0.4, 1u32..=3),
+    )
+        .prop_map(|(target, effect, times)| EhPoisonDraft {
+            target,
+            effect,
+            times,
+        })
+}
+
+/// Every setting of the error-handling work at once (R-ORDER-2..3, R-ERR-3..4,
+/// R-BISECT-1..2, R-PBR-1..4, R-DEST-1, R-FILTER-1, R-WINDOW-1..2), with typed records
+/// for the patterns and the key poisons to act on. No actions: a disable/enable re-reads
+/// records (R-ORDER-3), which the order properties do not allow for.
+#[derive(Clone, Debug)]
+pub struct ErrorHandlingDraft {
+    parallelization_factor: u32,
+    lane_blocking: LaneBlocking,
+    max_retry_attempts: Option<u32>,
+    max_record_age_s: Option<u64>,
+    bisect_on_error: bool,
+    report_batch_item_failures: bool,
+    on_failure: Option<Destination>,
+    /// Indexes into [`PATTERNS`].
+    patterns: Vec<usize>,
+    /// `filter_pass` of the first three rate producers.
+    filter_pass: Vec<Ppm>,
+    tumbling_window_s: u64,
+    forgets_window_state: bool,
+    /// (when, as a fraction of the run; key index; index into [`TYPED_DATA`]; repeat).
+    typed: Vec<(u64, u32, usize, u64)>,
+    poisons: Vec<EhPoisonDraft>,
+}
+
+fn arb_error_handling() -> impl Strategy<Value = ErrorHandlingDraft> {
+    (
+        (
+            1u32..=4,
+            prop_oneof![3 => Just(LaneBlocking::Lane), 1 => Just(LaneBlocking::Shard)],
+            prop::option::of(0u32..=3),
+            prop::option::of(60u64..=600),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::of(arb_destination()),
+        ),
+        prop_oneof![
+            1 => Just(vec![]),
+            2 => prop::collection::vec(0..PATTERNS.len(), 1..=2),
+        ],
+        prop::collection::vec(prop_oneof![2 => Just(PPM_ONE), 1 => 0..=PPM_ONE], 3),
+        prop_oneof![1 => Just(0u64), 1 => 10u64..=120],
+        prop::bool::weighted(0.2),
+        prop::collection::vec(
+            (arb_frac(), 0..TYPED_KEYS, 0..TYPED_DATA.len(), 1u64..=3),
+            0..=30,
+        ),
+        prop::collection::vec(arb_eh_poison(), 0..=3),
+    )
+        .prop_map(
+            |(
+                (pf, lane_blocking, mra, age, bisect, rbif, on_failure),
+                patterns,
+                filter_pass,
+                tumbling,
+                forgets,
+                typed,
+                poisons,
+            )| ErrorHandlingDraft {
+                parallelization_factor: pf,
+                lane_blocking,
+                max_retry_attempts: mra,
+                max_record_age_s: age,
+                bisect_on_error: bisect,
+                report_batch_item_failures: rbif,
+                on_failure,
+                patterns,
+                filter_pass,
+                tumbling_window_s: tumbling,
+                forgets_window_state: forgets,
+                typed,
+                poisons,
+            },
+        )
+}
+
+impl ErrorHandlingDraft {
+    /// The typed records, as a scripted producer.
+    fn typed_producer(&self) -> Option<ProducerDraft> {
+        let records = self
+            .typed
+            .iter()
+            .map(|&(at, key, data, repeat)| {
+                let record = ScriptedRecord {
+                    at: SimTime::ZERO,
+                    partition_key: format!("k{key}"),
+                    data: TYPED_DATA[data].as_bytes().to_vec(),
+                    repeat,
+                    explicit_hash_key: None,
+                };
+                (at, record)
+            })
+            .collect::<Vec<_>>();
+        (!records.is_empty()).then_some(ProducerDraft::Scripted(records))
+    }
+
+    fn apply(&self, f: Frame, shape: Shape, s: &mut Scenario) {
+        let m = &mut s.mapping;
+        m.parallelization_factor = self.parallelization_factor;
+        if f.long {
+            // A day of polls on four lanes a shard is too many events for a debug build.
+            m.parallelization_factor = m.parallelization_factor.min(2);
+        }
+        if shape.events {
+            m.parallelization_factor = m.parallelization_factor.max(2);
+        }
+        m.max_retry_attempts = self.max_retry_attempts;
+        m.max_record_age = self.max_record_age_s.map(SimDuration::from_secs);
+        m.bisect_on_error = self.bisect_on_error;
+        m.report_batch_item_failures = self.report_batch_item_failures;
+        m.on_failure = self.on_failure.clone();
+        m.filter_patterns = self
+            .patterns
+            .iter()
+            .map(|&i| PATTERNS[i].to_string())
+            .collect();
+        m.filter_patterns.dedup();
+        // A final invocation per window and lane: over a day, windows of 2 min at least.
+        m.tumbling_window = SimDuration::from_secs(match self.tumbling_window_s {
+            0 => 0,
+            w if f.long => w.max(120),
+            w => w,
+        });
+        s.simulation.lane_blocking = self.lane_blocking;
+        let rates = s.producers.iter_mut().filter_map(|p| match &mut p.kind {
+            ProducerKind::Rate(r) => Some(r),
+            ProducerKind::Scripted(_) => None,
+        });
+        for (r, pass) in rates.zip(&self.filter_pass) {
+            r.filter_pass = *pass;
+        }
+        let b = &mut s.function.behaviours;
+        b.extend(self.poisons.iter().map(|p| p.build(f)));
+        if self.forgets_window_state {
+            b.push(Behaviour::ForgetsWindowState);
+        }
+    }
+}
+
+/// What kind of case a strategy draws.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    /// Error-handling settings: in one case in three, or in every case.
+    error_handling_always: bool,
+    /// Small enough to write and read every event (`--events`): runs of at most 5 min,
+    /// at most [`MAX_EVENTS_RATE`] records/s of at most [`MAX_EVENTS_RECORD`] bytes,
+    /// ParallelizationFactor 2 or more.
+    events: bool,
+}
+
+/// Total records per second across an events case's producers.
+const MAX_EVENTS_RATE: u64 = 30;
+/// Data bytes per record of an events case's rate producers.
+const MAX_EVENTS_RECORD: u64 = 256;
+
+/// A valid random scenario (see the module docs for its bounds); one in three mixes the
+/// error-handling settings (see [`ErrorHandlingDraft`]).
+pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
+    arb_shaped(Shape {
+        error_handling_always: false,
+        events: false,
+    })
+}
+
+/// A small scenario with the error-handling settings and ParallelizationFactor 2 to 4,
+/// whose every event can be kept and read.
+pub fn arb_events_scenario() -> impl Strategy<Value = Scenario> {
+    arb_shaped(Shape {
+        error_handling_always: true,
+        events: true,
+    })
+}
+
+fn arb_shaped(shape: Shape) -> impl Strategy<Value = Scenario> {
+    let length = if shape.events {
+        prop_oneof![
+            1 => (5_000u64..=60_000).prop_map(|d| (d, false)),
+            3 => (60_000u64..=300_000).prop_map(|d| (d, false)),
+        ]
+        .boxed()
+    } else {
+        arb_length().boxed()
+    };
+    let error_handling = if shape.error_handling_always {
+        arb_error_handling().prop_map(Some).boxed()
+    } else {
+        prop_oneof![2 => Just(None), 1 => arb_error_handling().prop_map(Some)].boxed()
+    };
+    (
+        (length, 1u32..=4, arb_batch_size(), any::<u64>()),
         arb_producer_drafts(),
         arb_function_draft(),
         prop_oneof![2 => Just(0u64), 1 => 0u64..=60],
@@ -522,16 +837,18 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
         ],
         (1_000u64..=60_000, 10u64..=5_000),
         prop_oneof![2 => Just(0u64), 1 => 0u64..=120_000],
+        error_handling,
     )
         .prop_map(
-            |(
+            move |(
                 ((dur_ms, long), shards, batch, seed),
-                producers,
+                mut producers,
                 function,
                 window_s,
                 start,
                 (backoff_max, backoff_initial),
                 delay,
+                error_handling,
             )| {
                 let shards = if long { shards.min(2) } else { shards };
                 let f = Frame {
@@ -541,7 +858,11 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 };
                 // Full batches at the budget's pace (a batching window only ever lowers it);
                 // at least a record every 10 s.
-                let cap = if long { MAX_LONG_RATE } else { MAX_TOTAL_RATE };
+                let cap = match (long, shape.events) {
+                    (true, _) => MAX_LONG_RATE,
+                    (false, true) => MAX_EVENTS_RATE,
+                    (false, false) => MAX_TOTAL_RATE,
+                };
                 let max_total_urps = (INVOCATION_BUDGET * u64::from(batch) * URPS
                     / dur_ms.div_ceil(1_000))
                 .clamp(URPS / 10, cap * URPS);
@@ -550,9 +871,31 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 } else {
                     (window_s, backoff_max)
                 };
+                if let Some(typed) = error_handling.as_ref().and_then(|e| e.typed_producer()) {
+                    producers.push(typed);
+                }
                 let mut s = base("prop", shards, d_ms(dur_ms));
                 s.seed = seed;
                 s.producers = build_producers(producers, f, max_total_urps);
+                if shape.events {
+                    for p in &mut s.producers {
+                        match &mut p.kind {
+                            ProducerKind::Rate(r) => {
+                                r.record_size = match r.record_size {
+                                    RecordSize::Fixed(b) => {
+                                        RecordSize::Fixed(b.min(MAX_EVENTS_RECORD))
+                                    }
+                                    RecordSize::LogNormal { mean, .. } => {
+                                        RecordSize::Fixed(mean.min(MAX_EVENTS_RECORD))
+                                    }
+                                };
+                            }
+                            ProducerKind::Scripted(records) => {
+                                records.iter_mut().for_each(|r| r.repeat = r.repeat.min(5));
+                            }
+                        }
+                    }
+                }
                 s.function = function.build(f);
                 s.mapping.batch_size = batch;
                 s.mapping.batching_window = SimDuration::from_secs(window_s);
@@ -560,6 +903,9 @@ pub fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 s.simulation.retry_backoff_initial = d_ms(backoff_initial.min(backoff_max));
                 s.simulation.retry_backoff_max = d_ms(backoff_max);
                 s.simulation.mapping_start_delay = d_ms(delay);
+                if let Some(e) = &error_handling {
+                    e.apply(f, shape, &mut s);
+                }
                 s
             },
         )

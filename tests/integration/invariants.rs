@@ -1,6 +1,8 @@
 //! Property tests of the invariants of spec/esm-rules.md ("Fates and invariants"):
 //! I-1 conservation, I-2 order, I-3 isolation and I-5 determinism, and the counters
-//! beside them (R-METRIC-2), each over random valid scenarios (see `arbitrary.rs`).
+//! beside them (R-METRIC-2), each over random valid scenarios (see `arbitrary.rs`), a
+//! third of which mix every error-handling setting; I-2 per partition key reads the
+//! events of small such scenarios.
 //!
 //! A failure prints the shrunk scenario; `kinesim::simulate` on it reproduces the run.
 
@@ -16,7 +18,7 @@ use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::arbitrary::{arb_poison, arb_scenario};
+use crate::arbitrary::{arb_events_scenario, arb_poison, arb_scenario};
 use crate::support::{Captured, rate};
 
 /// `cases` random scenarios, sized for a debug build; `PROPTEST_CASES=N` overrides it for a
@@ -30,8 +32,10 @@ fn config(cases: u32) -> ProptestConfig {
         // Shrunk failures are reported by the test, not kept in files beside the sources.
         failure_persistence: None,
         // Each step re-runs a simulation (some of a day): report the smallest case found
-        // in two minutes rather than search for ever.
+        // in two minutes rather than search for ever (the time, not a count of steps, is
+        // the limit).
         max_shrink_time: 120_000,
+        max_shrink_iters: u32::MAX,
         // The same cases on every run, so CI is repeatable; PROPTEST_RNG_SEED explores others.
         rng_seed: proptest::test_runner::RngSeed::Fixed(
             std::env::var("PROPTEST_RNG_SEED")
@@ -62,6 +66,7 @@ struct Line {
     records: Option<u64>,
     outcome: Option<String>,
     duration_ms: Option<u64>,
+    final_window: Option<bool>,
 }
 
 /// An `invoke` line: one send of a batch to the function.
@@ -76,6 +81,9 @@ struct Invoke {
     records: u64,
     outcome: String,
     duration_ms: u64,
+    /// A tumbling window's final invocation (R-WINDOW-2): no records, and its `first_seq`
+    /// is the lane's checkpoint.
+    final_window: bool,
 }
 
 fn field<T>(v: Option<T>, name: &str, line: &str) -> T {
@@ -100,6 +108,7 @@ fn read_trace(text: &str) -> (Vec<Invoke>, BTreeMap<String, u64>) {
                 records: field(line.records, "records", l),
                 outcome: field(line.outcome, "outcome", l),
                 duration_ms: field(line.duration_ms, "duration_ms", l),
+                final_window: line.final_window.unwrap_or(false),
             });
         } else {
             *kinds.entry(line.kind).or_default() += 1;
@@ -125,6 +134,26 @@ fn run_with_trace_text(s: &Scenario) -> (Summary, String) {
     )
     .expect("the run completes");
     (summary, cap.text())
+}
+
+/// Runs a scenario with its trace, destination messages and (if `events`) events as text.
+fn run_with_outputs(s: &Scenario, events: bool) -> (Summary, String, String, String) {
+    let (trace, destination, ev) = (
+        Captured::default(),
+        Captured::default(),
+        Captured::default(),
+    );
+    let summary = simulate(
+        s,
+        None,
+        kinesim::Outputs {
+            trace: Some(Box::new(trace.clone())),
+            destination: Some(Box::new(destination.clone())),
+            events: events.then(|| Box::new(ev.clone()) as Box<dyn std::io::Write>),
+        },
+    )
+    .expect("the run completes");
+    (summary, trace.text(), destination.text(), ev.text())
 }
 
 /// R-METRIC-2's classes, for the run or a shard.
@@ -176,6 +205,120 @@ fn check_record_counters(r: &RecordCounts, what: &str) -> Result<(), TestCaseErr
         what,
         r
     );
+    Ok(())
+}
+
+/// The counters of the error-handling settings: fates and destination messages
+/// (R-DEST-1), filtering (R-FILTER-1), partial responses (R-PBR-1), bisection
+/// (R-BISECT-1).
+fn check_error_handling_counters(
+    s: &Scenario,
+    sum: &Summary,
+    destination: &str,
+    kinds: &BTreeMap<String, u64>,
+) -> Result<(), TestCaseError> {
+    let (r, i, d) = (&sum.records, &sum.invocations, &sum.destination);
+    let m = &s.mapping;
+    prop_assert!(
+        r.deliveries >= r.delivered,
+        "deliveries >= delivered: {:?}",
+        r
+    );
+    if m.on_failure.is_some() {
+        prop_assert_eq!(
+            d.records,
+            r.to_destination,
+            "R-DEST-1: destination.records = records.to_destination: {:?} {:?}",
+            d,
+            r
+        );
+        prop_assert_eq!(
+            r.discarded,
+            0,
+            "with a destination nothing is discarded: {:?}",
+            r
+        );
+    } else {
+        prop_assert_eq!(
+            d.messages,
+            0,
+            "destination messages without a destination: {:?}",
+            d
+        );
+        prop_assert_eq!(
+            d.records,
+            0,
+            "destination records without a destination: {:?}",
+            d
+        );
+        prop_assert_eq!(
+            r.to_destination,
+            0,
+            "to_destination without a destination: {:?}",
+            r
+        );
+    }
+    prop_assert!(
+        d.messages <= d.records && (d.messages == 0) == (d.records == 0),
+        "every destination message holds records: {:?}",
+        d
+    );
+    // One line per message; a message's batchSize is its records.
+    let mut messages = 0u64;
+    let mut records = 0u64;
+    for line in destination.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        messages += 1;
+        let n = v["KinesisBatchInfo"]["batchSize"].as_u64();
+        prop_assert!(
+            n.is_some_and(|n| n >= 1),
+            "a message without a batchSize: {}",
+            line
+        );
+        records += n.unwrap_or(0);
+    }
+    prop_assert_eq!(messages, d.messages, "a destination line per message");
+    prop_assert_eq!(
+        records,
+        d.records,
+        "destination.records = the messages' batch sizes"
+    );
+    if m.filter_patterns.is_empty() {
+        prop_assert_eq!(
+            r.filtered,
+            0,
+            "R-FILTER-1: filtered records without patterns: {:?}",
+            r
+        );
+    }
+    if m.report_batch_item_failures {
+        prop_assert_eq!(
+            r.acknowledged_unprocessed,
+            0,
+            "R-PBR-1: with ReportBatchItemFailures no failure goes unread: {:?}",
+            r
+        );
+    } else {
+        prop_assert_eq!(
+            i.partial,
+            0,
+            "R-PBR-1: partial responses without ReportBatchItemFailures"
+        );
+    }
+    if !m.bisect_on_error {
+        prop_assert_eq!(
+            i.bisections,
+            0,
+            "bisections without BisectBatchOnFunctionError"
+        );
+        prop_assert_eq!(kinds.get("bisect").copied().unwrap_or(0), 0, "bisect lines");
+    } else {
+        prop_assert_eq!(
+            kinds.get("bisect").copied().unwrap_or(0),
+            i.bisections,
+            "a bisect line per bisection"
+        );
+    }
     Ok(())
 }
 
@@ -248,63 +391,176 @@ proptest! {
     }
 }
 
-proptest! {
-    #![proptest_config(config(48))]
+/// Whether a failed batch of `s` may be given up (discarded or expired) rather than
+/// retried until it succeeds: MaximumRetryAttempts or MaximumRecordAgeInSeconds set
+/// (R-ERR-3, R-ERR-4), or a run that reaches the retention (R-ERR-2, R-ERR-6).
+fn may_give_up(s: &Scenario) -> bool {
+    s.mapping.max_retry_attempts.is_some()
+        || s.mapping.max_record_age.is_some()
+        || s.duration > s.stream.retention
+}
 
-    /// I-2: per shard and lane, in trace order, each `invoke` is either a retry of the
-    /// batch before it (same last record, its head possibly trimmed by retention, attempt
-    /// + 1) or a new batch wholly above it (attempt 1); a batch that succeeded is never
-    /// sent again, and the next batch starts only when the previous invocation has ended
-    /// (R-ORDER-1).
+/// The invocations of each lane, in trace order.
+fn by_lane(invokes: &[Invoke]) -> BTreeMap<(&str, u64), Vec<&Invoke>> {
+    let mut lanes: BTreeMap<(&str, u64), Vec<&Invoke>> = BTreeMap::new();
+    for inv in invokes {
+        lanes.entry((&inv.shard, inv.lane)).or_default().push(inv);
+    }
+    lanes
+}
+
+/// I-2 on one lane's `invoke` lines, in trace order. Generalised to every way a lane
+/// moves: the `first_seq` of successive lines never decreases (retries, bisected halves,
+/// batches re-formed after a partial response, age cuts and retention trims move it
+/// forward or keep it; a tumbling window's final invocation has the lane's checkpoint).
+/// Between two batches, the later is the earlier again or a part of it (a retry, a head
+/// cut, a re-formed rest: same last record; a bisected first half: attempt 1, at most
+/// ⌈n/2⌉ records), or lies wholly above it; no batch straddles an earlier one, a batch
+/// that succeeded is never sent again, and a failed batch is left behind only by
+/// retries, age or retention running out. One invocation per lane is in flight
+/// (R-ORDER-1, R-ORDER-2).
+fn check_lane_order(
+    s: &Scenario,
+    shard: &str,
+    lane: u64,
+    invokes: &[&Invoke],
+) -> Result<(), TestCaseError> {
+    let failed = |o: &str| o != "ok";
+    for inv in invokes {
+        if inv.final_window {
+            prop_assert!(
+                !s.mapping.tumbling_window.is_zero(),
+                "a final window invocation without a tumbling window: {:?}",
+                inv
+            );
+            prop_assert_eq!(
+                inv.records,
+                0,
+                "R-WINDOW-2: a final invocation with records"
+            );
+        } else {
+            prop_assert!(
+                seq_cmp(&inv.first_seq, &inv.last_seq).is_le(),
+                "a batch's first record is above its last: {:?}",
+                inv
+            );
+            prop_assert!(inv.records >= 1, "an empty batch: {:?}", inv);
+        }
+    }
+    prop_assert_eq!(
+        invokes[0].attempt,
+        1,
+        "{} lane {}: the first batch's first attempt is 1",
+        shard,
+        lane
+    );
+    for w in invokes.windows(2) {
+        let (prev, cur) = (w[0], w[1]);
+        let ctx = format!("{shard} lane {lane}:\n  {prev:?}\n  {cur:?}");
+        prop_assert!(
+            cur.t_ms >= prev.t_ms + prev.duration_ms,
+            "R-ORDER-1: one invocation in flight per lane: {}",
+            ctx
+        );
+        prop_assert!(
+            seq_cmp(&cur.first_seq, &prev.first_seq).is_ge(),
+            "I-2: a lane's first_seq went back: {}",
+            ctx
+        );
+        if prev.final_window {
+            // The window's state is dropped or its final invocation is retried; either
+            // way the lane goes on from its checkpoint (first_seq, checked above).
+            if cur.final_window && cur.first_seq == prev.first_seq && failed(&prev.outcome) {
+                prop_assert_eq!(cur.attempt, prev.attempt + 1, "a final retry: {}", ctx);
+            } else if !cur.final_window {
+                // A final invocation is sent from an idle lane: what follows is new.
+                prop_assert_eq!(cur.attempt, 1, "a new batch's attempt is 1: {}", ctx);
+            }
+            continue;
+        }
+        let above = seq_cmp(&cur.first_seq, &prev.last_seq).is_gt();
+        if above && failed(&prev.outcome) {
+            prop_assert!(
+                may_give_up(s),
+                "I-2: a batch left behind a failed one that retries should hold on to: {}",
+                ctx
+            );
+        }
+        if cur.final_window {
+            prop_assert!(
+                above,
+                "R-WINDOW-2: a final invocation before the lane's checkpoint passed the batch before it: {}",
+                ctx
+            );
+            continue;
+        }
+        if above {
+            prop_assert_eq!(cur.attempt, 1, "a new batch's attempt is 1: {}", ctx);
+            continue;
+        }
+        // Not above: the previous batch, or a part of it, again.
+        prop_assert!(
+            failed(&prev.outcome),
+            "I-2: a batch that succeeded is sent again: {}",
+            ctx
+        );
+        match seq_cmp(&cur.last_seq, &prev.last_seq) {
+            Ordering::Greater => prop_assert!(
+                false,
+                "I-2: a batch holds records of an earlier unfinished batch and records above it: {}",
+                ctx
+            ),
+            Ordering::Equal => {
+                if cur.first_seq == prev.first_seq {
+                    prop_assert_eq!(
+                        cur.attempt,
+                        prev.attempt + 1,
+                        "a retry's attempt is the previous + 1: {}",
+                        ctx
+                    );
+                }
+            }
+            Ordering::Less => {
+                // R-BISECT-1: the first half of a failed batch, a fresh count.
+                prop_assert!(
+                    s.mapping.bisect_on_error,
+                    "a part of a failed batch is sent without bisect: {}",
+                    ctx
+                );
+                prop_assert_eq!(
+                    cur.attempt,
+                    1,
+                    "R-BISECT-1: a half starts a fresh count: {}",
+                    ctx
+                );
+                prop_assert!(
+                    prev.records > 1 && cur.records <= prev.records.div_ceil(2),
+                    "R-BISECT-1: the first half holds at most ceil(n/2): {}",
+                    ctx
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// I-2: per shard and lane, in trace order, each `invoke` either sends the batch
+    /// before it (or a part of it) again or a new batch wholly above it; see
+    /// `check_lane_order`.
     #[test]
     fn i_2_order(s in arb_scenario()) {
         let (_, text) = run_with_trace_text(&s);
         let (invokes, _) = read_trace(&text);
-        let mut lanes: BTreeMap<(&str, u64), Vec<&Invoke>> = BTreeMap::new();
-        for inv in &invokes {
-            lanes.entry((&inv.shard, inv.lane)).or_default().push(inv);
-        }
-        for ((shard, lane), invokes) in &lanes {
-            for inv in invokes {
-                prop_assert!(
-                    seq_cmp(&inv.first_seq, &inv.last_seq).is_le(),
-                    "a batch's first record is above its last: {:?}", inv
-                );
-                prop_assert!(inv.records >= 1, "an empty batch: {:?}", inv);
-            }
-            prop_assert_eq!(
-                invokes[0].attempt, 1,
-                "{} lane {}: the first batch's first attempt is 1", shard, lane
+        for ((shard, lane), invokes) in &by_lane(&invokes) {
+            prop_assert!(
+                *lane < u64::from(s.mapping.parallelization_factor),
+                "lane {} of {} with ParallelizationFactor {}", lane, shard,
+                s.mapping.parallelization_factor
             );
-            for w in invokes.windows(2) {
-                let (prev, cur) = (w[0], w[1]);
-                let ctx = format!("{shard} lane {lane}:\n  {prev:?}\n  {cur:?}");
-                prop_assert!(
-                    cur.t_ms >= prev.t_ms + prev.duration_ms,
-                    "R-ORDER-1: one invocation in flight per lane: {}", ctx
-                );
-                if cur.last_seq == prev.last_seq {
-                    prop_assert!(
-                        prev.outcome != "ok",
-                        "I-2: a batch that succeeded is sent again: {}", ctx
-                    );
-                    prop_assert!(
-                        seq_cmp(&cur.first_seq, &prev.first_seq).is_ge(),
-                        "I-2: a retry holds a record below its previous attempt: {}", ctx
-                    );
-                    prop_assert_eq!(
-                        cur.attempt, prev.attempt + 1,
-                        "a retry's attempt is the previous + 1: {}", ctx
-                    );
-                } else {
-                    prop_assert!(
-                        seq_cmp(&cur.first_seq, &prev.last_seq).is_gt(),
-                        "I-2: a new batch holds a record at or below an earlier batch's: {}",
-                        ctx
-                    );
-                    prop_assert_eq!(cur.attempt, 1, "a new batch's attempt is 1: {}", ctx);
-                }
-            }
+            check_lane_order(&s, shard, *lane, invokes)?;
         }
     }
 
@@ -312,7 +568,7 @@ proptest! {
     /// R-METRIC-1), checked against the summary and the trace.
     #[test]
     fn counters_are_consistent(s in arb_scenario()) {
-        let (sum, text) = run_with_trace_text(&s);
+        let (sum, text, destination, _) = run_with_outputs(&s, false);
         let (invokes, kinds) = read_trace(&text);
         let end_ms = s.duration.as_millis();
         check_invocation_classes(&sum.invocations, "the run")?;
@@ -363,9 +619,9 @@ proptest! {
         let sent: u64 = invokes.iter().map(|i| i.records).sum();
         prop_assert_eq!(sent, sum.records.deliveries, "deliveries = records of the invoke lines");
         let lines = invokes.len() as u64;
+        let lanes = u64::from(s.stream.shards * s.mapping.parallelization_factor);
         prop_assert!(
-            lines >= sum.invocations.total
-                && lines <= sum.invocations.total + u64::from(s.stream.shards),
+            lines >= sum.invocations.total && lines <= sum.invocations.total + lanes,
             "{} invoke lines for {} invocations", lines, sum.invocations.total
         );
         prop_assert!(sum.invocations.cold_starts <= lines);
@@ -377,6 +633,144 @@ proptest! {
         for inv in &invokes {
             prop_assert!(inv.records <= batch_size, "R-BATCH-1: {:?}", inv);
         }
+        check_error_handling_counters(&s, &sum, &destination, &kinds)?;
+    }
+}
+
+/// One line of `--events`: the records of one invocation, with the fields read here.
+#[derive(Debug, Deserialize)]
+struct EventLine {
+    #[serde(rename = "Records")]
+    records: Vec<EventRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventRecord {
+    kinesis: KinesisData,
+    /// `shardId-…:sequenceNumber`.
+    #[serde(rename = "eventID")]
+    event_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct KinesisData {
+    #[serde(rename = "partitionKey")]
+    partition_key: String,
+    #[serde(rename = "sequenceNumber")]
+    sequence_number: String,
+    /// Seconds, with milliseconds.
+    #[serde(rename = "approximateArrivalTimestamp")]
+    arrival: f64,
+}
+
+/// Per partition key, from the events the function got, paired with the trace's `invoke`
+/// lines (in the same order; a final window invocation writes no event): every event's
+/// records are those of its invoke line, of one shard, in increasing sequence order (so
+/// each key's are), within one tumbling window (R-BATCH-1, R-WINDOW-1); and a key's
+/// records all go to one lane of a shard (R-ORDER-2).
+///
+/// Only scripted records carry their real partition key in an event; a rate producer's
+/// carry a placeholder of the key's length (src/model/records.rs), so the lane of a key
+/// is checked on the scripted keys.
+fn check_key_order(s: &Scenario, invokes: &[Invoke], events: &str) -> Result<(), TestCaseError> {
+    let scripted: std::collections::BTreeSet<&str> = s
+        .producers
+        .iter()
+        .filter_map(|p| match &p.kind {
+            ProducerKind::Scripted(records) => Some(records),
+            ProducerKind::Rate(_) => None,
+        })
+        .flatten()
+        .map(|r| r.partition_key.as_str())
+        .collect();
+    let mut lines = events.lines();
+    let mut lane_of: BTreeMap<(&str, String), u64> = BTreeMap::new();
+    let window_ms = s.mapping.tumbling_window.as_millis();
+    for inv in invokes.iter().filter(|i| !i.final_window) {
+        let Some(line) = lines.next() else {
+            return Err(TestCaseError::fail(format!("no event for {inv:?}")));
+        };
+        let event: EventLine = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let recs = &event.records;
+        prop_assert_eq!(
+            recs.len() as u64,
+            inv.records,
+            "an event's records: {:?}",
+            inv
+        );
+        prop_assert_eq!(
+            &recs[0].kinesis.sequence_number,
+            &inv.first_seq,
+            "{:?}",
+            inv
+        );
+        prop_assert_eq!(
+            &recs[recs.len() - 1].kinesis.sequence_number,
+            &inv.last_seq,
+            "{:?}",
+            inv
+        );
+        for w in recs.windows(2) {
+            prop_assert!(
+                seq_cmp(&w[0].kinesis.sequence_number, &w[1].kinesis.sequence_number).is_lt(),
+                "R-BATCH-1: an event's records out of sequence order ({} then {}) in {:?}",
+                &w[0].kinesis.sequence_number,
+                &w[1].kinesis.sequence_number,
+                inv
+            );
+        }
+        let window = |r: &EventRecord| (r.kinesis.arrival * 1_000.0).round() as u64 / window_ms;
+        for r in recs {
+            let k = &r.kinesis;
+            prop_assert!(
+                r.event_id == format!("{}:{}", inv.shard, k.sequence_number),
+                "an event of {} holds {}",
+                inv.shard,
+                r.event_id
+            );
+            if window_ms > 0 {
+                prop_assert_eq!(
+                    window(r),
+                    window(&recs[0]),
+                    "R-BATCH-1: an event spans two tumbling windows: {:?}",
+                    inv
+                );
+            }
+            if !scripted.contains(k.partition_key.as_str()) {
+                continue;
+            }
+            let lane = *lane_of
+                .entry((&inv.shard, k.partition_key.clone()))
+                .or_insert(inv.lane);
+            prop_assert_eq!(
+                lane,
+                inv.lane,
+                "R-ORDER-2: key {:?} of {} in lanes {} and {}",
+                &k.partition_key,
+                &inv.shard,
+                lane,
+                inv.lane
+            );
+        }
+    }
+    prop_assert!(lines.next().is_none(), "more events than invocations");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    /// I-2 per partition key (ParallelizationFactor 2 to 4, every error-handling setting):
+    /// the lanes keep the order of I-2, and the events keep each key in one lane and in
+    /// sequence order; see `check_lane_order` and `check_key_order`.
+    #[test]
+    fn i_2_order_per_key(s in arb_events_scenario()) {
+        let (_, text, _, events) = run_with_outputs(&s, true);
+        let (invokes, _) = read_trace(&text);
+        for ((shard, lane), invokes) in &by_lane(&invokes) {
+            check_lane_order(&s, shard, *lane, invokes)?;
+        }
+        check_key_order(&s, &invokes, &events)?;
     }
 }
 
