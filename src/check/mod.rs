@@ -232,6 +232,33 @@ pub fn parse_for(line: &str, variants: &[String]) -> Result<Expectation, ExpectE
 
 /// Evaluates `e` against the base run's summary and the summaries of the variants that
 /// were run (by name). Never panics: anything unexpected is a failure with a message.
+/// Whether the path of `e` names a number of the summary (design.md §6.1), checked
+/// against the summary's shape without running anything: `shards[..]` and `actions[..]`
+/// stand for any of their entries. A bad path is an error of the scenario file.
+pub fn check_path(e: &Expectation) -> Result<(), String> {
+    let mut template = crate::report::Summary::default();
+    template.shards.push(Default::default());
+    template.actions.push(Default::default());
+    let template = serde_json::to_value(&template).expect("the summary serialises");
+    let steps: Vec<Step> = e
+        .path
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Index(_) | Step::Id(_) => Step::Index(0),
+            other => other.clone(),
+        })
+        .collect();
+    match walk(&template, &steps, "the summary")? {
+        Json::Object(map) => Err(format!(
+            "`{}` is a group, not a number (keys: {})",
+            e.path.steps_text(),
+            listed(map.keys().cloned().collect())
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn evaluate(e: &Expectation, base: &Json, variants: &BTreeMap<String, Json>) -> Outcome {
     let fail = |actual: Option<Json>, error: String| Outcome {
         actual,

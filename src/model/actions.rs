@@ -14,7 +14,7 @@ use crate::scenario::{ActionKind, MappingUpdate, StartingPosition};
 use crate::time::SimTime;
 
 /// One action and what came of it (design.md §6.1 `actions`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ActionOutcome {
     pub at_ms: u64,
     pub action: String,

@@ -15,7 +15,7 @@ pub const PRICE_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
 pub const PRICE_SHARD_HOUR: f64 = 0.015;
 pub const PRICE_PER_MILLION_PUT_UNITS: f64 = 0.014;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     pub run: RunInfo,
     pub scenario: String,
@@ -37,7 +37,7 @@ pub struct Summary {
 }
 
 /// The only part that may change without the behaviour changing (golden tests drop it).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct RunInfo {
     pub kinesim: String,
     pub events: u64,
@@ -91,7 +91,7 @@ pub struct Cost {
     pub total: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ShardSummary {
     pub id: String,
     pub parents: Vec<String>,

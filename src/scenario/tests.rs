@@ -1136,6 +1136,14 @@ fn expect_lines_must_be_path_op_value() {
         &with("expect:\n  - records.expired > 0\n  - records.expired is big\n"),
         "t.yaml:11:5: expect[1]: `is` is not a comparison (allowed: < <= > >= == !=)",
     );
+    // A path the summary does not have is an error of the file, with its position.
+    let e = parse_str(&with("expect:\n  - records.expird > 0\n"), "t.yaml", false).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("t.yaml:10:5: expect[0]: no key `expird`"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("did you mean `expired`"), "{e}");
     // Units only where the path has them (the check parser's rule, shared).
     let e = parse_str(
         &with("expect:\n  - records.expired > 5m\n"),

@@ -1854,8 +1854,13 @@ fn check_expect(c: &mut Checker, lines: Vec<String>) -> Vec<String> {
     // The expect language is `check`'s: one parser for validation and for evaluation.
     // (Whether a `variants.NAME.` path names a real variant is checked by `check`.)
     for (i, line) in lines.iter().enumerate() {
-        if let Err(e) = crate::check::parse(line) {
-            c.err(format!("expect[{i}]"), e.to_string());
+        match crate::check::parse(line) {
+            Err(e) => c.err(format!("expect[{i}]"), e.to_string()),
+            Ok(e) => {
+                if let Err(why) = crate::check::check_path(&e) {
+                    c.err(format!("expect[{i}]"), why);
+                }
+            }
         }
     }
     lines

@@ -507,7 +507,7 @@ fn a_failing_expectation_exits_1() {
 }
 
 #[test]
-fn a_missing_path_is_a_failure_not_invalid_input() {
+fn a_path_the_summary_cannot_have_is_invalid_input_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
         dir.path(),
@@ -515,12 +515,25 @@ fn a_missing_path_is_a_failure_not_invalid_input() {
         &scenario_with("missing", &["records.nothing > 0"]),
     );
     let o = run(&["check", &file]);
-    assert_exit(&o, 1);
+    assert_exit(&o, 2);
     assert!(
-        stdout(&o).contains("no key `nothing` in `records`"),
+        stderr(&o).contains("m.yaml:12:5: expect[0]: no key `nothing` in `records`"),
         "{}",
-        stdout(&o)
+        stderr(&o)
     );
+}
+
+#[test]
+fn a_shard_the_run_does_not_have_is_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.yaml",
+        &scenario_with("missing", &["shards[9].records.written > 0"]),
+    );
+    let o = run(&["check", &file]);
+    assert_exit(&o, 1);
+    assert!(stdout(&o).contains("there is no [9]"), "{}", stdout(&o));
 }
 
 #[test]

@@ -578,5 +578,9 @@ fn r_window_1_a_function_that_forgets_its_state_fails_every_invocation() {
     assert_eq!(sum.invocations.invalid_response, sum.invocations.total);
     assert!(sum.invocations.total > 5);
     assert_eq!(sum.records.delivered, 0, "the shard is blocked");
-    assert!(sum.shards[0].blocked_ms > 100_000, "{}", sum.shards[0].blocked_ms);
+    assert!(
+        sum.shards[0].blocked_ms > 100_000,
+        "{}",
+        sum.shards[0].blocked_ms
+    );
 }
