@@ -513,6 +513,11 @@ impl World {
             SimDuration::ZERO
         };
         let wall = cold + inv.handler;
+        let named: Vec<SeqIndex> = inv
+            .named
+            .iter()
+            .filter_map(|&off| facts.index_of(off))
+            .collect();
         if self.trace.enabled() {
             let seq = |i| sequence_number(shard.number, i);
             let mut line = json!({
@@ -527,13 +532,12 @@ impl World {
             if let Some(at) = inv.failed_offset.and_then(|off| facts.index_of(off)) {
                 line["failed_seq"] = json!(seq(at));
             }
+            if !named.is_empty() {
+                // The records the function's response names as failed.
+                line["reported_seqs"] = json!(named.iter().map(|&i| seq(i)).collect::<Vec<_>>());
+            }
             self.trace.line(now, "invoke", || line);
         }
-        let named = inv
-            .named
-            .iter()
-            .filter_map(|&off| facts.index_of(off))
-            .collect();
         shard.lanes[l].inflight = Some(Inflight {
             inv,
             named,
