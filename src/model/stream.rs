@@ -122,6 +122,9 @@ pub struct ShardLog {
     next: SeqIndex,
     /// Sequence index of the oldest untrimmed record (== `next` when the log is empty).
     head: SeqIndex,
+    /// Some record was of a lane other than 0, or filtered: lane queries must look at the
+    /// runs. While false (ParallelizationFactor 1, no filters) they are index arithmetic.
+    mixed: bool,
 }
 
 impl ShardLog {
@@ -143,6 +146,7 @@ impl ShardLog {
         debug_assert!(run.count > 0);
         run.first = self.next;
         self.next += run.count;
+        self.mixed |= run.lane != 0 || run.tag.filtered;
         if let Some(last) = self.runs.back_mut()
             && last.continues_with(&run)
         {
@@ -264,6 +268,10 @@ impl ShardLog {
 
     /// Records of `lane` in `[a, b)`: (to the function, filtered).
     pub fn count_lane_split(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> (u64, u64) {
+        if !self.mixed {
+            let n = b.min(self.next).saturating_sub(a.max(self.head));
+            return (if lane == 0 { n } else { 0 }, 0);
+        }
         let (mut kept, mut filtered) = (0, 0);
         self.for_each_in(a, b, |x, y, run| {
             if run.lane == lane {
@@ -285,6 +293,10 @@ impl ShardLog {
 
     /// Records of `lane` in `[a, b)` that go to the function.
     pub fn count_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
+        if !self.mixed {
+            let n = b.min(self.next).saturating_sub(a.max(self.head));
+            return if lane == 0 { n } else { 0 };
+        }
         let mut n = 0;
         self.for_each_in_lane(a, b, lane, |x, y, _| n += y - x);
         n
@@ -292,6 +304,10 @@ impl ShardLog {
 
     /// Index of the `n`-th (0-based) record of `lane` at or after `from`, below `end`.
     pub fn nth_of_lane(&self, from: SeqIndex, end: SeqIndex, lane: u8, n: u64) -> Option<SeqIndex> {
+        if !self.mixed {
+            let i = from.max(self.head) + n;
+            return (lane == 0 && i < end.min(self.next)).then_some(i);
+        }
         let mut left = n;
         let mut found = None;
         self.for_each_in_lane(from, end, lane, |x, y, _| {
@@ -308,6 +324,10 @@ impl ShardLog {
 
     /// Index of the last record of `lane` in `[a, b)`.
     pub fn last_of_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> Option<SeqIndex> {
+        if !self.mixed {
+            let (a, b) = (a.max(self.head), b.min(self.next));
+            return (lane == 0 && a < b).then(|| b - 1);
+        }
         let mut last = None;
         self.for_each_in_lane(a, b, lane, |_, y, _| last = Some(y - 1));
         last
@@ -320,6 +340,8 @@ impl ShardLog {
         b: SeqIndex,
         mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
     ) {
+        // Only what the log still holds: trimmed indexes have no records.
+        let (a, b) = (a.max(self.head), b.min(self.next));
         if a >= b {
             // An empty range, e.g. a lane whose checkpoint is past the reads after a
             // restart: nothing to see.
