@@ -95,15 +95,22 @@ impl World {
         }
         if let Some(v) = &u.on_failure {
             m.on_failure = v.clone();
-            let (seed, ctx) = (self.scenario.seed, &self.ctx);
-            self.destinations = v.as_ref().map(|d| {
-                crate::model::destination::Destinations::new(
-                    seed,
-                    d.kind,
-                    &ctx.function_arn,
-                    &ctx.stream_arn,
-                )
-            });
+            // One request-id stream for the whole run: a new destination changes the kind,
+            // never restarts the ids (I-5 and unique ids).
+            if let Some(d) = v {
+                match self.destinations.as_mut() {
+                    Some(existing) => existing.set_kind(d.kind),
+                    None => {
+                        let (seed, ctx) = (self.scenario.seed, &self.ctx);
+                        self.destinations = Some(crate::model::destination::Destinations::new(
+                            seed,
+                            d.kind,
+                            &ctx.function_arn,
+                            &ctx.stream_arn,
+                        ));
+                    }
+                }
+            }
         }
         match u.enabled {
             Some(false) => self.disable_mapping(),
@@ -115,16 +122,23 @@ impl World {
     /// An enable request: the mapping becomes Enabled after `mapping_start_delay` (R-POLL-2).
     fn request_enable(&mut self) {
         if !self.mapping_enabled {
+            // A newer request (or a disable) makes any pending one stale.
+            self.enable_generation = self.enable_generation.wrapping_add(1);
             let at = self.now() + self.scenario.simulation.mapping_start_delay;
-            self.engine.schedule(at, Event::MappingEnabled);
+            self.engine.schedule(
+                at,
+                Event::MappingEnabled {
+                    generation: self.enable_generation,
+                },
+            );
         }
     }
 
     /// The mapping becomes Enabled. The first time, LATEST and AT_TIMESTAMP skip what came
     /// before (R-POLL-2); later, it resumes from its checkpoints (R-POLL-3).
-    pub(crate) fn enable_mapping(&mut self) {
+    pub(crate) fn enable_mapping(&mut self, generation: u32) {
         let now = self.now();
-        if self.mapping_enabled {
+        if self.mapping_enabled || generation != self.enable_generation {
             return;
         }
         self.mapping_enabled = true;
@@ -162,6 +176,8 @@ impl World {
     /// is dropped and will be read again from the checkpoint; an invocation in flight
     /// finishes, and what follows it waits for the mapping to be enabled again.
     pub(crate) fn disable_mapping(&mut self) {
+        // A disable also cancels an enable still on its way (R-POLL-3).
+        self.enable_generation = self.enable_generation.wrapping_add(1);
         if !self.mapping_enabled {
             return;
         }
@@ -178,7 +194,9 @@ impl World {
     pub(crate) fn park(&mut self, s: usize) {
         let restart = self.shards[s].checkpoint();
         for l in 0..self.shards[s].lanes.len() {
-            if matches!(self.shards[s].lanes[l].state, LaneState::Invoking(_)) {
+            // A lane whose invocation is still running parks when it ends (its inflight
+            // is taken by then, whatever its state still says).
+            if self.shards[s].lanes[l].inflight.is_some() {
                 continue;
             }
             self.cancel_lane_timer(s, l);

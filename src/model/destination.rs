@@ -86,6 +86,11 @@ impl Destinations {
         }
     }
 
+    /// A new destination of another kind (UpdateEventSourceMapping); the ids go on.
+    pub fn set_kind(&mut self, kind: DestinationKind) {
+        self.kind = kind;
+    }
+
     /// Whether messages carry the records themselves (S3 only, R-DEST-4).
     pub fn carries_payload(&self) -> bool {
         self.kind == DestinationKind::S3

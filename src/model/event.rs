@@ -18,7 +18,7 @@ pub enum Event {
     /// whichever its state says. Stale if `generation` is not the lane's current one.
     LaneTimer { lane: LaneRef, generation: u32 },
     /// The mapping becomes Enabled (R-POLL-2).
-    MappingEnabled,
+    MappingEnabled { generation: u32 },
     /// Periodic sample of checkpoint lag (R-METRIC-1).
     Sample,
     /// The scenario's `actions[index]` is due.

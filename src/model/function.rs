@@ -53,14 +53,6 @@ impl Outcome {
             Outcome::InvalidResponse => "invalid_response",
         }
     }
-
-    /// Whether the ESM treats the whole batch as failed.
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            Outcome::Error | Outcome::Timeout | Outcome::InvalidResponse
-        )
-    }
 }
 
 /// A poison record inside a batch, as the function meets it.
@@ -216,14 +208,6 @@ impl FunctionModel {
             idle: VecDeque::new(),
             max_concurrency: 0,
         }
-    }
-
-    pub fn spec(&self) -> &FunctionSpec {
-        &self.spec
-    }
-
-    pub fn in_use(&self) -> u32 {
-        self.in_use
     }
 
     /// Takes an execution environment, reusing the most recently idle one (R-CONC-3);

@@ -14,7 +14,7 @@
 use serde_json::json;
 
 use crate::model::event::{Event, LaneRef};
-use crate::model::function::{BatchFacts, Invocation, PoisonHit, Start};
+use crate::model::function::{BatchFacts, PoisonHit, Start};
 use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::ranges::RangeSet;
 use crate::model::retry::Inflight;
@@ -167,6 +167,18 @@ pub fn backoff(initial: SimDuration, max: SimDuration, k: u32) -> SimDuration {
 }
 
 impl World {
+    /// Bytes of the event entries of lane `l`'s records in `batch` (R-BATCH-2).
+    fn entries_bytes(&self, s: usize, l: usize, batch: Batch) -> u64 {
+        let shard = &self.shards[s];
+        let mut total = 0;
+        shard
+            .log
+            .for_each_in_lane(batch.first, batch.end, shard.lanes[l].index, |a, b, run| {
+                total += (b - a) * u64::from(run.entry_bytes)
+            });
+        total
+    }
+
     pub(crate) fn schedule_lane_timer(&mut self, s: usize, l: usize, at: SimTime) {
         let lane = &mut self.shards[s].lanes[l];
         lane.generation = lane.generation.wrapping_add(1);
@@ -383,6 +395,11 @@ impl World {
                 let cost = u64::from(run.entry_bytes) + 1;
                 let room = batch_size - records;
                 let mut fit = (budget / cost).min(b - a).min(room);
+                // A record too big for the cap on its own still makes a batch of one
+                // (R-BATCH-4); the window below always admits the batch's first record.
+                if records == 0 && fit == 0 {
+                    fit = 1;
+                }
                 if let Some(w) = tumbling {
                     // R-BATCH-1: a batch never spans two tumbling windows.
                     let end_t = *window_end.get_or_insert_with(|| w.end(w.of(run.arrival(a))));
@@ -392,10 +409,6 @@ impl World {
                         capped = true;
                         return;
                     }
-                }
-                // A record too big for the cap on its own still makes a batch of one (R-BATCH-4).
-                if records == 0 && fit == 0 {
-                    fit = 1;
                 }
                 if fit > 0 {
                     first.get_or_insert(a);
@@ -430,6 +443,27 @@ impl World {
         };
         let sim = &self.scenario.simulation;
         let (initial, max) = (sim.retry_backoff_initial, sim.retry_backoff_max);
+        if !batch.final_window
+            && event_bytes(batch.len(), self.entries_bytes(s, l, batch)) > PAYLOAD_CAP_BYTES
+        {
+            // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
+            // be sent. The call fails before it reaches the function (no invocation, no
+            // environment); the attempt counts like a throw, so retries, age and the
+            // destination deal with it.
+            let shard = &self.shards[s];
+            let seq = sequence_number(shard.number, batch.first);
+            self.trace.line(
+                now,
+                "payload_too_large",
+                || json!({"shard": shard.id, "lane": l, "first_seq": seq}),
+            );
+            return self.failed(
+                s,
+                l,
+                batch,
+                crate::model::destination::FunctionError::Unhandled,
+            );
+        }
         let start = self.function.start(now);
         if start == Start::Throttled {
             batch.throttles += 1;
@@ -453,22 +487,9 @@ impl World {
             }
         }
         let rbif = self.scenario.mapping.report_batch_item_failures;
-        let inv = if event_bytes(batch.len(), facts.entries_bytes) > PAYLOAD_CAP_BYTES {
-            // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
-            // be sent; the attempt fails like a throw, and retries, age and the
-            // destination deal with it.
-            Invocation {
-                outcome: crate::model::function::Outcome::Error,
-                handler: SimDuration::ZERO,
-                processed_prefix: 0,
-                named: vec![],
-                failed_offset: Some(0),
-                function_error: crate::model::destination::FunctionError::Unhandled,
-            }
-        } else {
-            self.function
-                .invoke(now, &facts, rbif, &mut self.shards[s].rng)
-        };
+        let inv = self
+            .function
+            .invoke(now, &facts, rbif, &mut self.shards[s].rng);
         if self.events_out.enabled() && !batch.final_window {
             let event = self.event_json(s, l, batch.first, batch.end);
             self.events_out.write_line(&event);

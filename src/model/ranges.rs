@@ -72,10 +72,6 @@ impl RangeSet {
             first.0 = first.0.max(upto);
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
-    }
 }
 
 #[cfg(test)]

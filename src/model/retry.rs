@@ -114,7 +114,13 @@ impl World {
     }
 
     /// A failed invocation of `batch`: bisect, retry, or discard.
-    fn failed(&mut self, s: usize, l: usize, mut batch: Batch, function_error: FunctionError) {
+    pub(crate) fn failed(
+        &mut self,
+        s: usize,
+        l: usize,
+        mut batch: Batch,
+        function_error: FunctionError,
+    ) {
         let now = self.now();
         let mapping = &self.scenario.mapping;
         if mapping.bisect_on_error && batch.len() > 1 {
@@ -255,7 +261,8 @@ impl World {
         function_error: FunctionError,
     ) {
         let now = self.now();
-        let to_destination = self.destinations.is_some();
+        let to_destination =
+            self.scenario.mapping.on_failure.is_some() && self.destinations.is_some();
         let lane_no = self.shards[s].lanes[l].index;
         if self.trace.enabled() {
             let shard = &self.shards[s];

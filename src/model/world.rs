@@ -133,6 +133,8 @@ pub struct World {
     pub(crate) mapping_enabled: bool,
     /// The starting position has been applied (at the first enable).
     pub(crate) positioned: bool,
+    /// Generation of the latest enable request; older MappingEnabled events are stale.
+    pub(crate) enable_generation: u32,
     pub(crate) action_log: Vec<ActionOutcome>,
     pub(crate) trace: Trace,
     pub(crate) destination_out: JsonLines,
@@ -219,7 +221,7 @@ impl World {
         if s.mapping.enabled {
             engine.schedule(
                 SimTime::ZERO + s.simulation.mapping_start_delay,
-                Event::MappingEnabled,
+                Event::MappingEnabled { generation: 0 },
             );
         }
         for (i, sh) in shards.iter().enumerate() {
@@ -251,6 +253,7 @@ impl World {
             ctx,
             mapping_enabled: false,
             positioned: false,
+            enable_generation: 0,
             action_log: vec![],
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
@@ -323,7 +326,7 @@ impl World {
             Event::LaneTimer { lane, generation } => {
                 self.lane_timer(lane.shard as usize, lane.lane as usize, generation)
             }
-            Event::MappingEnabled => self.enable_mapping(),
+            Event::MappingEnabled { generation } => self.enable_mapping(generation),
             Event::Sample => self.sample(),
             Event::Action { index } => self.action(index as usize),
         }

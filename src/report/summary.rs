@@ -152,7 +152,7 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
         "polling: each shard once per second at a seeded phase; after a GetRecords that hit its cap the next comes as soon as the lane wants records, within 5 calls/s (R-POLL-1)".to_string(),
         format!("mapping_start_delay {} (R-POLL-2)", sim.mapping_start_delay),
         "write limit: 1,000 records and 1 MiB per shard in each whole second; a record over 1 MiB is accepted as its second's first write (R-STREAM-3)".to_string(),
-        "a record too big for the 6 MiB payload on its own fails every attempt like a throw (R-BATCH-4)".to_string(),
+        "a record too big for the 6 MiB payload on its own is never sent: each attempt fails before the function, like a throw for retries, age and the destination (R-BATCH-4)".to_string(),
         "bisect: the first ceil(n/2) records go first, the rest after them; each half starts a fresh retry count (R-BISECT-1)".to_string(),
         "one destination message per discarded batch or half; AWS may consolidate several (R-BISECT-3)".to_string(),
         "a re-formed batch after a partial response waits the first backoff step before its retry (R-PBR-2)".to_string(),

@@ -474,10 +474,22 @@ fn r_batch_4_a_record_too_big_for_the_payload_fails_like_a_poison_record() {
         arn: SQS.into(),
         kind: DestinationKind::Sqs,
     });
-    let (sum, _, dest, _) = run_all(&s);
-    assert_eq!(sum.invocations.errors, 2);
+    let (sum, trace, dest, _) = run_all(&s);
+    // The call never reaches the function: no invocation, but the attempts count.
+    assert_eq!(sum.invocations.total, 0);
+    assert_eq!(
+        of_kind(&trace, "payload_too_large").len(),
+        2,
+        "1 + MaximumRetryAttempts attempts"
+    );
     assert_eq!(dest.len(), 1);
+    assert_eq!(dest[0]["requestContext"]["approximateInvokeCount"], 1);
     assert_eq!(sum.records.to_destination, 1);
+    // With a tumbling window too, the record still gets its fate (I-1).
+    s.mapping.tumbling_window = secs(60);
+    let (sum, ..) = run_all(&s);
+    assert_eq!(sum.records.to_destination, 1);
+    assert_conservation(&sum);
     let _ = SimDuration::ZERO;
 }
 

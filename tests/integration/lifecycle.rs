@@ -139,3 +139,32 @@ fn resharding_actions_are_recorded_as_not_simulated_yet() {
     assert_eq!(sum.actions[0].outcome, "not simulated yet");
     assert_eq!(sum.shards.len(), 2);
 }
+
+/// Regression: a disable that lands while an invocation runs must not strand its lane.
+#[test]
+fn r_poll_3_a_lane_invoking_at_the_disable_goes_on_after_the_enable() {
+    let mut s = base("disable-mid-invocation", 1, secs(300));
+    s.producers.push(rate("p", 100, 100, 10, at(300)));
+    s.function.timeout = secs(60);
+    s.function.duration.base = secs(20);
+    s.actions = vec![
+        act(30, ActionKind::DisableMapping),
+        act(60, ActionKind::EnableMapping),
+    ];
+    let (sum, _) = run_traced(&s);
+    assert!(sum.invocations.total > 5, "{:?}", sum.invocations);
+    assert!(sum.records.delivered > 1_000, "{:?}", sum.records);
+    assert_conservation(&sum);
+}
+
+/// Regression: a disable before the mapping's (delayed) enable cancels that enable.
+#[test]
+fn r_poll_3_a_disable_cancels_an_enable_on_its_way() {
+    let mut s = base("disable-before-enable", 1, secs(120));
+    s.producers.push(rate("p", 10, 100, 10, at(120)));
+    s.simulation.mapping_start_delay = secs(60);
+    s.actions = vec![act(30, ActionKind::DisableMapping)];
+    let sum = simulate(&s, None, Default::default()).unwrap();
+    assert_eq!(sum.invocations.total, 0);
+    assert_eq!(sum.records.pending, 1_200);
+}
