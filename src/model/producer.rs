@@ -59,7 +59,7 @@ struct ProducerState {
 enum StateKind {
     Rate(Box<RateState>),
     Scripted {
-        records: Vec<(usize, ScriptedRecord)>,
+        records: Vec<ScriptedRecord>,
         next: usize,
     },
 }
@@ -110,9 +110,9 @@ impl Traffic {
                         StateKind::Rate(Box::new(st))
                     }
                     ProducerKind::Scripted(records) => {
-                        let mut records: Vec<(usize, ScriptedRecord)> =
-                            records.iter().cloned().enumerate().collect();
-                        records.sort_by_key(|(i, r)| (r.at, *i));
+                        // By time; a stable sort keeps the file's order at equal times.
+                        let mut records = records.clone();
+                        records.sort_by_key(|r| r.at);
                         StateKind::Scripted { records, next: 0 }
                     }
                 };
@@ -143,10 +143,12 @@ impl Traffic {
                     st.offers(p.index, t, t_end, open, ctx, max_record_size, out)
                 }
                 StateKind::Scripted { records, next } => {
-                    while let Some((idx, rec)) = records.get(*next) {
+                    while let Some(rec) = records.get(*next) {
                         if rec.at >= t_end {
                             break;
                         }
+                        // The run names the record by its place in the sorted list.
+                        let place = *next as u32;
                         *next += 1;
                         let key_hash = hash_key(&rec.partition_key);
                         let h = rec.explicit_hash_key.unwrap_or(key_hash);
@@ -170,7 +172,7 @@ impl Traffic {
                                 entry_bytes: ctx.entry_bytes(data_bytes, key_len) as u32,
                                 tag: RunTag {
                                     producer: p.index,
-                                    scripted: *idx as u32,
+                                    scripted: place,
                                     poison: None,
                                     filtered: false,
                                 },
@@ -188,10 +190,7 @@ impl Traffic {
     /// The partition key and data of scripted record `scripted` of producer `producer`.
     pub fn scripted(&self, producer: u16, scripted: u32) -> Option<&ScriptedRecord> {
         match &self.producers.get(producer as usize)?.kind {
-            StateKind::Scripted { records, .. } => records
-                .iter()
-                .find(|(i, _)| *i == scripted as usize)
-                .map(|(_, r)| r),
+            StateKind::Scripted { records, .. } => records.get(scripted as usize),
             StateKind::Rate(_) => None,
         }
     }

@@ -24,7 +24,8 @@ pub type SeqIndex = u64;
 pub struct RunTag {
     /// Index of the producer in the scenario.
     pub producer: u16,
-    /// For a scripted producer, the index of the scripted record; otherwise `u32::MAX`.
+    /// For a scripted producer, the record's place in its records sorted by time;
+    /// otherwise `u32::MAX`.
     pub scripted: u32,
     /// Index of the function behaviour that poisons these records, if any.
     pub poison: Option<u16>,
