@@ -162,6 +162,7 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
         format!("idle execution environments retire after {} (R-CONC-3)", s.function.idle_ttl),
         "event size: a rate producer's records carry its longest partition key; lognormal record sizes are drawn once per producer per second".to_string(),
         "records are readable as soon as they are written (no propagation delay yet, R-EFO-1)".to_string(),
+        "reads: the 10,000-record / 10 MiB GetRecords caps and 5 calls/s per shard are modelled; the 2 MiB/s per-shard read limit, its sharing with other consumers and the pause after a 10 MiB call are not yet (R-STREAM-5)".to_string(),
         format!(
             "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
         ),
