@@ -294,13 +294,7 @@ impl ShardLog {
 
     /// Records of `lane` in `[a, b)` that go to the function.
     pub fn count_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
-        if !self.mixed {
-            let n = b.min(self.next).saturating_sub(a.max(self.head));
-            return if lane == 0 { n } else { 0 };
-        }
-        let mut n = 0;
-        self.for_each_in_lane(a, b, lane, |x, y, _| n += y - x);
-        n
+        self.count_lane_split(a, b, lane).0
     }
 
     /// Index of the `n`-th (0-based) record of `lane` at or after `from`, below `end`.

@@ -96,10 +96,7 @@ pub struct PollState {
 impl PollState {
     /// Whether a call now stays within 5 calls in any second.
     pub fn may_call(&self, now: SimTime) -> bool {
-        match self.recent[0] {
-            Some(oldest) => now.saturating_since(oldest) >= SimDuration::from_secs(1),
-            None => true,
-        }
+        now >= self.next_allowed()
     }
 
     /// Earliest time a call is allowed.

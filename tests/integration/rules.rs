@@ -131,17 +131,22 @@ fn r_poll_1_a_healthy_shard_is_polled_once_a_second() {
 #[test]
 fn r_poll_1_a_shard_that_is_behind_polls_again_without_waiting_for_the_tick() {
     let mut s = base("behind", 1, secs(120));
-    // 20 minutes of backlog before the mapping starts: 60,000 records.
-    s.producers.push(rate("p", 50, 100, 100, at(120)));
+    // 20,000 records of backlog when the mapping starts at 100 s: more than one
+    // GetRecords call (10,000 records at most) can read.
+    // Small records, so that the 6 MiB payload does not cut the 10,000 first.
+    s.producers.push(rate("p", 200, 10, 100, at(120)));
     s.simulation.mapping_start_delay = secs(100);
     s.mapping.batch_size = 10_000;
     s.function.duration.base = ms(100);
     let (sum, trace) = run_traced(&s);
     let invokes = of_kind(&trace, "invoke");
-    // 5,000 records of backlog, read 10,000 at a time... here 5,000: one call.
-    assert!(invokes.len() >= 2);
-    assert_eq!(sum.records.written, 6_000);
-    assert!(sum.records.pending < 100, "caught up: {:?}", sum.records);
+    let t = |k: usize| invokes[k]["t_ms"].as_u64().unwrap();
+    assert_eq!(invokes[0]["records"], 10_000, "the first call hit its cap");
+    // The lane finished the first batch after 100 ms and read again at once, not at
+    // the next once-a-second tick.
+    assert_eq!(t(1) - t(0), 100, "catch-up poll right after the batch");
+    assert_eq!(invokes[1]["records"], 10_000);
+    assert!(sum.records.pending < 300, "caught up: {:?}", sum.records);
     assert_conservation(&sum);
 }
 
