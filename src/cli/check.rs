@@ -26,16 +26,12 @@ use serde_json::Value as Json;
 
 use super::{CliError, EXIT_EXPECTATION, EXIT_INVALID, EXIT_LIMIT, Out, report_error};
 use crate::check::{self, Expectation};
-use crate::model::{Outputs, RunError};
+use crate::model::RunError;
 use crate::report::Summary;
 use crate::scenario::{self, Loaded, Scenario, ScenarioError};
 
 /// File name extensions a DIR argument picks up (the ones `scenario::load` reads).
 const SCENARIO_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
-
-/// Stack for a run on its own thread: as much as the main thread gets on Linux, so a
-/// run behaves the same whether it ran alone or beside its variants.
-const RUN_STACK_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -481,29 +477,9 @@ fn run_needed(loaded: &Loaded, exps: &[Expectation]) -> Result<Summaries, (Statu
     }
 }
 
-/// Simulates each scenario; several at once on their own threads (runs share nothing).
+/// Simulates each scenario, all at once, each on its own thread.
 fn run_all(runs: &[(Option<String>, Scenario)]) -> Vec<Result<Summary, RunError>> {
-    let one = |(variant, s): &(Option<String>, Scenario)| {
-        crate::simulate(s, variant.as_deref(), Outputs::default())
-    };
-    if runs.len() <= 1 {
-        return runs.iter().map(one).collect();
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                std::thread::Builder::new()
-                    .stack_size(RUN_STACK_BYTES)
-                    .spawn_scoped(scope, move || one(run))
-                    .expect("a thread for a run can be started")
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    super::simulate_all(runs, runs.len(), &|| {})
 }
 
 /// A number as JSON: an integer when it is one (`23h` is 82800000, not 82800000.0).

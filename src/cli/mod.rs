@@ -8,13 +8,18 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::engine::LimitHit;
-use crate::scenario::ScenarioError;
+use crate::model::{Outputs, RunError};
+use crate::report::Summary;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::time::SimDuration;
 
 pub mod check;
+pub mod compare;
 pub mod run;
 pub mod scenarios;
 pub mod validate;
@@ -35,6 +40,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Run scenarios and evaluate their `expect:` lines; exit 1 if one fails.
     Check(check::CheckArgs),
+    /// Run a scenario and each of its variants; print them side by side.
+    Compare(compare::CompareArgs),
     /// List the built-in scenarios, or print one.
     Scenarios(scenarios::ScenariosArgs),
 }
@@ -88,6 +95,18 @@ pub enum CliError {
     /// Writing to stdout failed for a reason other than a closed pipe.
     #[error("writing the output: {0}")]
     Output(#[source] io::Error),
+    /// Arguments that clap cannot check alone (a `--set` without `=`, a value given
+    /// twice); the message says which argument and what it should look like.
+    #[error("{0}")]
+    Usage(String),
+    /// Runs of `compare` or `sweep` that stopped before their end, one message each
+    /// naming the run; `sweep` printed the others.
+    #[error(
+        "{} of {total} runs did not finish:\n  {}",
+        .runs.len(),
+        .runs.join("\n  ")
+    )]
+    Unfinished { total: usize, runs: Vec<String> },
 }
 
 impl CliError {
@@ -98,8 +117,9 @@ impl CliError {
             CliError::Scenario(_) | CliError::Invalid { .. } | CliError::UnknownBuiltin { .. } => {
                 EXIT_INVALID
             }
-            CliError::File { .. } | CliError::Output(_) => EXIT_INVALID,
-            CliError::Limit(_) => EXIT_LIMIT,
+            CliError::File { .. } | CliError::Output(_) | CliError::Usage(_) => EXIT_INVALID,
+            // Only a limit stops a run that writes no files, as compare's and sweep's do.
+            CliError::Limit(_) | CliError::Unfinished { .. } => EXIT_LIMIT,
             CliError::Check(totals) => totals.exit_code(),
         }
     }
@@ -147,6 +167,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(&args, &mut out),
         Command::Validate(args) => validate::validate(&args, &mut out),
         Command::Check(args) => check::check(&args, &mut out),
+        Command::Compare(args) => compare::compare(&args, &mut out),
         Command::Scenarios(args) => scenarios::scenarios(&args, &mut out),
     };
     match result {
@@ -156,6 +177,87 @@ pub fn main(cli: Cli) -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `--seed` and `--duration`, for the commands that run a scenario several times
+/// (`compare`, `sweep`): every run gets the same ones.
+#[derive(Debug, Default, Args)]
+pub struct Overrides {
+    /// Seed every run with N instead of the scenario's `seed`.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Simulate D (e.g. 90m, 2h, 7d) instead of the scenario's `duration`.
+    #[arg(long, value_name = "D", value_parser = run::parse_positive_duration)]
+    pub duration: Option<SimDuration>,
+}
+
+impl Overrides {
+    pub fn apply(&self, s: &mut Scenario) {
+        if let Some(seed) = self.seed {
+            s.seed = seed;
+        }
+        if let Some(d) = self.duration {
+            run::set_duration(s, d);
+        }
+    }
+}
+
+/// Stack for a run on its own thread: as much as the main thread gets on Linux, so a
+/// run behaves the same whether it ran alone or beside others.
+const RUN_STACK_BYTES: usize = 8 << 20;
+
+/// Simulates each `(variant label, scenario)`, up to `threads` at a time, and returns
+/// the results in the order of `runs` whatever order they finish in; `done` is called
+/// once after each run (from the thread that ran it). Runs share nothing, so each is
+/// exactly what it would be alone (I-5). A single thread runs on the caller's thread.
+pub(crate) fn simulate_all(
+    runs: &[(Option<String>, Scenario)],
+    threads: usize,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Result<Summary, RunError>> {
+    let one = |(variant, s): &(Option<String>, Scenario)| {
+        let result = crate::simulate(s, variant.as_deref(), Outputs::default());
+        done();
+        result
+    };
+    let threads = threads.min(runs.len());
+    if threads <= 1 {
+        return runs.iter().map(one).collect();
+    }
+    // Workers take the next index until none is left, so a long run does not hold up
+    // short ones queued behind it; each result is put back in its run's slot.
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut finished = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(run) = runs.get(i) else {
+                return finished;
+            };
+            finished.push((i, one(run)));
+        }
+    };
+    let mut results: Vec<Option<Result<Summary, RunError>>> = runs.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(RUN_STACK_BYTES)
+                    .spawn_scoped(scope, worker)
+                    .expect("a thread for a run can be started")
+            })
+            .collect();
+        for h in handles {
+            let finished = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, result) in finished {
+                results[i] = Some(result);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every run was taken by a worker"))
+        .collect()
 }
 
 /// Prints an error on stderr. Scenario problems are printed as they are, one
@@ -195,6 +297,16 @@ mod tests {
             CliError::Invalid { bad: 1, total: 2 }.to_string(),
             "1 of 2 scenarios are invalid"
         );
+        let unfinished = CliError::Unfinished {
+            total: 3,
+            runs: vec!["base: limit".into()],
+        };
+        assert_eq!(unfinished.exit_code(), EXIT_LIMIT);
+        assert_eq!(
+            unfinished.to_string(),
+            "1 of 3 runs did not finish:\n  base: limit"
+        );
+        assert_eq!(CliError::Usage("--set x".into()).exit_code(), EXIT_INVALID);
     }
 
     #[test]

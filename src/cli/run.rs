@@ -46,7 +46,7 @@ pub struct RunArgs {
 }
 
 /// `--duration`: a scenario-format duration that is not zero.
-fn parse_positive_duration(text: &str) -> Result<SimDuration, String> {
+pub(crate) fn parse_positive_duration(text: &str) -> Result<SimDuration, String> {
     let d = scenario::units::parse_duration(text)?;
     if d.is_zero() {
         return Err("the simulated duration must be greater than 0s".to_string());
@@ -74,7 +74,7 @@ pub fn plan(args: &RunArgs) -> Result<Scenario, CliError> {
 /// Sets the simulated duration. A producer whose `end` was the old duration (the
 /// default, "until the end") keeps writing until the new end when the run is made
 /// longer; a shorter run simply stops earlier, so nothing else changes.
-fn set_duration(s: &mut Scenario, d: SimDuration) {
+pub(crate) fn set_duration(s: &mut Scenario, d: SimDuration) {
     let old_end = SimTime::ZERO + s.duration;
     let new_end = SimTime::ZERO + d;
     if new_end > old_end {

@@ -12,7 +12,7 @@ use crate::report::text::{
 
 /// Escapes what Markdown (GitHub's dialect included) would read as markup in free text:
 /// `|` would end a table cell and a pair of `$` would start a formula.
-fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(
