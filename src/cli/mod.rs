@@ -22,6 +22,7 @@ pub mod check;
 pub mod compare;
 pub mod run;
 pub mod scenarios;
+pub mod sweep;
 pub mod validate;
 
 /// Simulate Kinesis Data Streams feeding AWS Lambda through an event source mapping.
@@ -42,6 +43,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run a scenario and each of its variants; print them side by side.
     Compare(compare::CompareArgs),
+    /// Run a scenario over a grid of settings (`--set PATH=V1,V2,...`); one row per point.
+    Sweep(sweep::SweepArgs),
     /// List the built-in scenarios, or print one.
     Scenarios(scenarios::ScenariosArgs),
 }
@@ -168,6 +171,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::validate(&args, &mut out),
         Command::Check(args) => check::check(&args, &mut out),
         Command::Compare(args) => compare::compare(&args, &mut out),
+        Command::Sweep(args) => sweep::sweep(&args, &mut out),
         Command::Scenarios(args) => scenarios::scenarios(&args, &mut out),
     };
     match result {
