@@ -4,6 +4,7 @@ mod arbitrary;
 mod binary;
 mod check;
 mod cli;
+mod compare_sweep;
 mod docs;
 mod error_handling;
 mod golden;
