@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""A SimPy peer of kinesim: Kinesis shards feeding Lambda through an event source mapping.
+
+This is the baseline for issue 7 (speed). It models the part of the mapping that the
+benchmark scenarios exercise, the way a SimPy user who cares about speed would write it:
+
+* one SimPy process per shard, no per-record events: arrivals are evenly spaced, so "how
+  many records have arrived by t" and "when did record j arrive" are closed formulas
+  (R-TRAFFIC-1 uniform arrival, with the per-second write limit of R-STREAM-3 applied);
+* the process polls at its own phase once a second (R-POLL-1), reads at most 10,000
+  records per GetRecords call, and when a call hit that cap it polls again as soon as its
+  queue is short of BatchSize, within 5 calls per second;
+* it cuts batches of BatchSize and invokes them one after the other (R-BATCH-1 with
+  MaximumBatchingWindowInSeconds 0, R-ORDER-1); an invocation lasts
+  base + per_record x records;
+* a poison record (the first record of a shard arriving at or after a time) makes every
+  invocation holding it throw after processing the records before it (R-ERR-1); the batch
+  is retried after 1 s, 2 s, 4 s, 8 s, then every 12 s (R-ERR-5) until retention trims its
+  records (R-ERR-2, R-ERR-6, R-STREAM-4); the expired records are dropped and the shard goes
+  on with what is left;
+* the function's concurrency is not modelled: the run refuses a shard count above the
+  account concurrency, where it could bind.
+
+Time is an integer number of microseconds, as in kinesim, so the two models cut batches at
+the same record indexes when their shards have the same rates and poll phases (the phases
+are drawn here from Python's own generator, so they are not kinesim's).
+
+Two ways to drive SimPy (same counts, different speed):
+
+* default: one `yield env.timeout(...)` per invocation and one per idle wait, the same
+  event granularity as kinesim (poll, invocation end);
+* --coalesce: a shard's process advances its own clock through the invocations that one
+  poll starts and only yields when it goes idle or waits for a retry. This is valid here
+  because nothing couples the shards (no concurrency limit can bind).
+
+Prints one JSON object: the parameters, the counts, and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import random
+import sys
+import time
+from collections import deque
+from decimal import Decimal, InvalidOperation
+
+import simpy
+
+US_PER_S = 1_000_000
+# R-STREAM-3: per shard and whole second of simulated time.
+WRITE_LIMIT_RECORDS = 1000
+WRITE_LIMIT_BYTES = 1 << 20
+# R-POLL-1 / R-STREAM-5: one GetRecords call returns at most this much; 5 calls a second.
+READ_MAX_RECORDS = 10_000
+READ_MAX_BYTES = 10 << 20
+CALLS_PER_SECOND = 5
+# kinesim reads this many keys one by one and spreads the rest by hash-range width.
+EXACT_KEYS_MAX = 1_000_000
+
+
+def exact_us(text: str, unit_us: int, what: str) -> int:
+    """`text` (a plain decimal) times `unit_us`, required to be a whole microsecond."""
+    try:
+        value = Decimal(text) * unit_us
+    except InvalidOperation:
+        raise SystemExit(f"{what}: `{text}` is not a number")
+    if value != value.to_integral_value() or value < 0:
+        raise SystemExit(f"{what}: `{text}` is negative or finer than a microsecond")
+    return int(value)
+
+
+def micro_rate(text: str, what: str) -> int:
+    """A rate in records per second, as an integer count of micro-records per second."""
+    try:
+        value = Decimal(text) * US_PER_S
+    except InvalidOperation:
+        raise SystemExit(f"{what}: `{text}` is not a number")
+    if value < 0:
+        raise SystemExit(f"{what}: `{text}` is negative")
+    return int(value.to_integral_value())
+
+
+def round_half_up(x: float) -> int:
+    return int(x + 0.5)
+
+
+def shard_rates_by_keys(total_urps: int, shards: int, keys: int, prefix: str) -> list[int]:
+    """Each shard's share of a producer's rate when keys `prefix-0 .. prefix-(keys-1)` are
+    routed by MD5 (R-STREAM-1, R-TRAFFIC-1), computed the way kinesim documents it: the
+    first million keys one by one, the rest spread by the width of each hash range."""
+    full = 1 << 128
+    umax = full - 1
+    width = umax // shards if shards > 1 else full
+    if shards > 1 and umax % shards + 1 == shards:
+        width += 1
+    counts = [0.0] * shards
+    exact = min(keys, EXACT_KEYS_MAX)
+    md5 = hashlib.md5
+    last = shards - 1
+    for i in range(exact):
+        h = int.from_bytes(md5(f"{prefix}-{i}".encode()).digest(), "big")
+        counts[min(h // width, last)] += 1.0
+    total = float(exact)
+    if keys > exact:
+        rest = float(keys - exact)
+        total += rest
+        for s in range(shards):
+            start = s * width
+            end = umax if s == last else (s + 1) * width - 1
+            counts[s] += rest * (float(end - start) / float(umax))
+    return [round_half_up(total_urps * (c / total)) for c in counts]
+
+
+class Shard:
+    """One shard's log (as formulas) and the mapping's state for it."""
+
+    __slots__ = (
+        "number", "urps", "cap", "end_time", "phase", "poison",
+        "read_pos", "cut_pos", "ckpt", "next_tick", "catch_at", "calls", "behind",
+        "invoking", "written", "rejected", "delivered", "expired", "deliveries",
+        "redeliveries", "duplicates", "inv_ok", "inv_err", "inv_timeout", "age_max_us",
+        "yields",
+    )
+
+    def __init__(self, number: int, urps: int, cap: int, end_time: int, phase: int):
+        self.number = number
+        self.urps = urps            # micro-records per second offered to this shard
+        self.cap = cap              # records accepted per whole second (R-STREAM-3)
+        self.end_time = end_time    # records arrive in [0, end_time)
+        self.phase = phase          # poll offset in [0, 1 s)
+        self.poison = None          # index of the poison record, if this shard has it
+        self.read_pos = 0           # next record GetRecords returns
+        self.cut_pos = 0            # first record read but not yet in a batch
+        self.ckpt = 0               # every record below has its fate
+        self.next_tick = phase
+        self.catch_at = None        # a catch-up poll waiting for the call limit
+        self.calls = deque([None] * CALLS_PER_SECOND, maxlen=CALLS_PER_SECOND)
+        self.behind = False         # the last call hit the 10,000-record cap
+        self.invoking = False
+        self.written = self.count_by(end_time - 1)
+        offered = -(-end_time * urps // 10**12)
+        self.rejected = offered - self.written
+        self.delivered = self.expired = 0
+        self.deliveries = self.redeliveries = self.duplicates = 0
+        self.inv_ok = self.inv_err = self.inv_timeout = 0
+        self.age_max_us = 0
+        self.yields = 0
+
+    # -- the log, as formulas ------------------------------------------------------------
+
+    def uncapped(self) -> bool:
+        # Evenly spaced arrivals put ceil(rate) or floor(rate) records in a second.
+        return -(-self.urps // US_PER_S) <= self.cap
+
+    def count_by(self, t: int) -> int:
+        """Accepted records that arrived at or before t (record k of the offered
+        progression arrives at floor(k * 10^12 / urps) microseconds)."""
+        if t < 0 or self.urps == 0:
+            return 0
+        t = min(t, self.end_time - 1)
+        offered = -(-(t + 1) * self.urps // 10**12)
+        if self.uncapped():
+            return offered
+        # Above the limit every second offers at least `cap`; its first `cap` are accepted.
+        sec = t // US_PER_S
+        first_of_sec = -(-sec * US_PER_S * self.urps // 10**12)
+        return sec * self.cap + min(self.cap, offered - first_of_sec)
+
+    def arrival(self, j: int) -> int:
+        """Arrival time of accepted record j."""
+        if self.uncapped():
+            return j * 10**12 // self.urps
+        sec, m = divmod(j, self.cap)
+        k = -(-sec * US_PER_S * self.urps // 10**12) + m
+        return k * 10**12 // self.urps
+
+    # -- the mapping's reads -------------------------------------------------------------
+
+    def may_call(self, t: int) -> bool:
+        oldest = self.calls[0]
+        return oldest is None or t >= oldest + US_PER_S
+
+    def read(self, t: int, batch_size: int, read_max: int) -> None:
+        """One GetRecords call at t, if the queue is short of a batch and the call limit
+        allows (R-POLL-1)."""
+        if self.read_pos - self.cut_pos >= batch_size or not self.may_call(t):
+            return
+        self.calls.append(t)
+        frm = max(self.read_pos, self.ckpt)
+        n = min(max(self.count_by(t) - frm, 0), read_max)
+        self.read_pos = frm + n
+        self.behind = n >= read_max
+
+    def catch_up(self, t: int, batch_size: int, read_max: int) -> None:
+        """After a batch ends on a shard that is behind: read now, or as soon as the call
+        limit allows."""
+        if not self.behind or self.catch_at is not None:
+            return
+        if self.read_pos - self.cut_pos >= batch_size:
+            return
+        if self.may_call(t):
+            self.read(t, batch_size, read_max)
+        else:
+            self.catch_at = self.calls[0] + US_PER_S
+
+    def trim(self, t: int, retention: int) -> None:
+        """Retention (R-STREAM-4, R-ERR-6): records that arrived at or before t - retention
+        are gone; those without a fate are expired. A batch in flight keeps its records,
+        and the checkpoint sits at its first record, so nothing moves then."""
+        if self.invoking or t < retention:
+            return
+        horizon = self.count_by(t - retention)
+        if horizon > self.ckpt:
+            self.expired += horizon - self.ckpt
+            self.ckpt = horizon
+            if self.cut_pos < horizon:
+                self.cut_pos = horizon
+            if self.read_pos < horizon:
+                self.read_pos = horizon
+
+    def polls_during(self, t0: int, t1: int, can_read: bool, batch_size: int,
+                     read_max: int) -> None:
+        """The polls (ticks and a pending catch-up) due in (t0, t1] while a batch is in
+        flight. Retention cannot trim then; a poll reads only if the shard is not blocked
+        by a failing batch."""
+        while True:
+            t = self.next_tick
+            if self.catch_at is not None and self.catch_at < t:
+                t = self.catch_at
+            if t > t1:
+                return
+            if t == self.next_tick:
+                self.next_tick += US_PER_S
+            if t == self.catch_at:
+                self.catch_at = None
+            if can_read:
+                self.read(t, batch_size, read_max)
+
+
+def phases_from_trace(path: str, shards: list[Shard]) -> list[int]:
+    """Poll phases matching a kinesim trace (`kinesim run ... --trace FILE`, a few seconds
+    are enough). A shard's first invocation starts at its first poll, so its time (whole
+    milliseconds in the trace) and the records that poll read (those arrived by then)
+    narrow the phase to an interval of microseconds; the middle of it is taken. The poll's
+    records are those of the shard's invocations that start before its next tick (a
+    second later), which holds while a shard keeps up with its traffic. Shards the trace
+    does not show keep the phase they had."""
+    first_seen: dict[int, list[int]] = {}
+    with open(path) as f:
+        for line in f:
+            ev = json.loads(line)
+            if ev.get("kind") != "invoke" or ev.get("attempt") != 1:
+                continue
+            number = int(ev["shard"].rsplit("-", 1)[1])
+            seen = first_seen.setdefault(number, [ev["t_ms"], 0])
+            if ev["t_ms"] < seen[0] + 1000:
+                seen[1] += ev["records"]
+    phases = [sh.phase for sh in shards]
+    for number, (t_ms, records) in first_seen.items():
+        if number >= len(shards):
+            continue
+        sh = shards[number]
+        lo, hi = t_ms * 1000, t_ms * 1000 + 999
+        # count_by is non-decreasing: find the microseconds in [lo, hi] where it equals
+        # `records`.
+        a, b = lo, hi + 1
+        while a < b:  # first t with count_by(t) >= records
+            m = (a + b) // 2
+            if sh.count_by(m) >= records:
+                b = m
+            else:
+                a = m + 1
+        c, d = a, hi + 1
+        while c < d:  # first t with count_by(t) > records
+            m = (c + d) // 2
+            if sh.count_by(m) > records:
+                d = m
+            else:
+                c = m + 1
+        if a <= hi and a < c:
+            phases[number] = (a + c - 1) // 2
+        else:
+            raise SystemExit(f"{path}: shard {number}'s first invocation ({records} records "
+                             f"at {t_ms} ms) does not fit this model's arrivals")
+    return phases
+
+
+def backoff(initial: int, cap: int, k: int) -> int:
+    """R-ERR-5: the k-th retry waits initial * 2^(k-1), at most cap."""
+    return min(initial << min(k - 1, 40), cap)
+
+
+def shard_process(env: simpy.Environment, sh: Shard, p: dict):
+    batch_size = p["batch_size"]
+    read_max = p["read_max"]
+    base, per = p["base_us"], p["per_record_us"]
+    timeout = p["timeout_us"]
+    retention = p["retention_us"]
+    b_init, b_cap = p["backoff_initial_us"], p["backoff_max_us"]
+    end_time = p["end_us"]
+    coalesce = p["coalesce"]
+    poison = sh.poison
+
+    now = sh.phase
+    sh.yields += 1
+    yield env.timeout(now)
+    while True:
+        # A poll: the once-a-second tick, or a catch-up poll.
+        if now == sh.next_tick:
+            sh.next_tick += US_PER_S
+        if now == sh.catch_at:
+            sh.catch_at = None
+        sh.trim(now, retention)
+        sh.read(now, batch_size, read_max)
+
+        woke_at_tick = False
+        while sh.cut_pos < sh.read_pos and not woke_at_tick:
+            first = sh.cut_pos
+            last_end = min(first + batch_size, sh.read_pos)
+            sh.cut_pos = last_end
+            failures = 0
+            processed_hi = first
+            while True:
+                # A send (first attempt or retry): retention first cuts the batch's head.
+                sh.trim(now, retention)
+                if first < sh.ckpt:
+                    first = sh.ckpt
+                if first >= last_end:
+                    break  # the whole batch expired; the shard goes on
+                n = last_end - first
+                if poison is not None and first <= poison < last_end:
+                    done = poison - first          # processed before the throw
+                    d = base + per * (done + 1)
+                    ok = False
+                else:
+                    done = n
+                    d = base + per * n
+                    ok = True
+                timed_out = d > timeout
+                if timed_out:
+                    d, ok, done = timeout, False, 0
+                t1 = now + d
+                age = now - sh.arrival(last_end - 1)
+                if age > sh.age_max_us:
+                    sh.age_max_us = age
+                sh.deliveries += n
+                if failures:
+                    sh.redeliveries += n
+                sh.invoking = True
+                if t1 > end_time:
+                    # Ends after the run: neither counted nor finished (as in kinesim).
+                    sh.polls_during(now, end_time, failures == 0, batch_size, read_max)
+                    return
+                if not coalesce:
+                    sh.yields += 1
+                    yield env.timeout(d)
+                sh.polls_during(now, t1, failures == 0, batch_size, read_max)
+                now = t1
+                sh.invoking = False
+                hi = first + done
+                if processed_hi > first:
+                    sh.duplicates += min(hi, processed_hi) - first
+                if hi > processed_hi:
+                    processed_hi = hi
+                if ok:
+                    sh.inv_ok += 1
+                    sh.delivered += n
+                    sh.ckpt = last_end
+                    break
+                if timed_out:
+                    sh.inv_timeout += 1
+                else:
+                    sh.inv_err += 1
+                failures += 1
+                retry_at = now + backoff(b_init, b_cap, failures)
+                # A tick while the batch waits trims it; if it takes the whole batch, the
+                # shard goes on from that tick rather than at the retry.
+                wake = retry_at
+                gone_at = sh.arrival(last_end - 1) + retention
+                if gone_at < retry_at:
+                    tick = sh.next_tick
+                    if tick < gone_at:
+                        tick += -(-(gone_at - tick) // US_PER_S) * US_PER_S
+                    if tick < retry_at:
+                        wake = tick
+                        woke_at_tick = True
+                if wake > end_time:
+                    return
+                sh.yields += 1
+                yield env.timeout(wake - env.now)
+                now = wake
+                if woke_at_tick:
+                    sh.next_tick = wake  # the main loop polls at this tick
+                    if sh.catch_at is not None and sh.catch_at < wake:
+                        sh.catch_at = None
+                    break
+                # The ticks in the wait found the shard blocked: they only trimmed, which
+                # the trim at this send does in one go.
+                while sh.next_tick <= now:
+                    sh.next_tick += US_PER_S
+                if sh.catch_at is not None and sh.catch_at <= now:
+                    sh.catch_at = None
+            if woke_at_tick:
+                break
+            # The batch is finished: a shard that is behind reads on at once.
+            sh.catch_up(now, batch_size, read_max)
+
+        if woke_at_tick:
+            continue  # `now` is a tick: poll there
+        nxt = sh.next_tick
+        if sh.catch_at is not None and sh.catch_at < nxt:
+            nxt = sh.catch_at
+        if nxt > end_time:
+            return
+        sh.yields += 1
+        yield env.timeout(nxt - env.now)
+        now = nxt
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shards", type=int, required=True)
+    ap.add_argument("--hours", default="2", help="simulated hours (decimal)")
+    ap.add_argument("--rate-per-shard", default="900",
+                    help="records/s offered to each shard (decimal)")
+    ap.add_argument("--keys", type=int, default=0,
+                    help="route KEYS partition keys `PREFIX-i` by MD5 as kinesim does, "
+                         "instead of giving each shard exactly --rate-per-shard")
+    ap.add_argument("--key-prefix", default="fleet", help="the producer's name")
+    ap.add_argument("--record-size", type=int, default=1024, help="bytes")
+    ap.add_argument("--batch-size", type=int, default=500)
+    ap.add_argument("--base-ms", default="50")
+    ap.add_argument("--per-record-ms", default="0.1")
+    ap.add_argument("--timeout-s", default="60")
+    ap.add_argument("--poison-shard", type=int, default=0, help="-1: no poison record")
+    ap.add_argument("--poison-at-s", default="3600")
+    ap.add_argument("--retention-h", default="24")
+    ap.add_argument("--backoff-initial-s", default="1")
+    ap.add_argument("--backoff-max-s", default="12")
+    ap.add_argument("--account-concurrency", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1, help="seeds the poll phases")
+    ap.add_argument("--phases-from-trace", metavar="FILE",
+                    help="take the poll phases from a kinesim trace of the same scenario")
+    ap.add_argument("--coalesce", action="store_true",
+                    help="one SimPy event per poll and its batches, not per invocation")
+    ap.add_argument("--per-shard", action="store_true", help="also print per-shard counts")
+    a = ap.parse_args(argv)
+
+    started = time.perf_counter()
+    if a.shards < 1 or a.batch_size < 1 or a.record_size < 1:
+        raise SystemExit("--shards, --batch-size and --record-size must be at least 1")
+    if a.shards > a.account_concurrency:
+        raise SystemExit("more shards than the account concurrency: the concurrency limit "
+                         "could bind, and this model does not simulate it")
+    end_us = exact_us(a.hours, 3600 * US_PER_S, "--hours")
+    per_shard_urps = micro_rate(a.rate_per_shard, "--rate-per-shard")
+    p = {
+        "batch_size": a.batch_size,
+        "read_max": min(READ_MAX_RECORDS, READ_MAX_BYTES // a.record_size),
+        "base_us": exact_us(a.base_ms, 1000, "--base-ms"),
+        "per_record_us": exact_us(a.per_record_ms, 1000, "--per-record-ms"),
+        "timeout_us": exact_us(a.timeout_s, US_PER_S, "--timeout-s"),
+        "retention_us": exact_us(a.retention_h, 3600 * US_PER_S, "--retention-h"),
+        "backoff_initial_us": exact_us(a.backoff_initial_s, US_PER_S, "--backoff-initial-s"),
+        "backoff_max_us": exact_us(a.backoff_max_s, US_PER_S, "--backoff-max-s"),
+        "end_us": end_us,
+        "coalesce": a.coalesce,
+    }
+    if a.keys > 0:
+        key_bytes = len(f"{a.key_prefix}-{a.keys - 1}")
+        rates = shard_rates_by_keys(per_shard_urps * a.shards, a.shards, a.keys, a.key_prefix)
+    else:
+        key_bytes = len(f"{a.key_prefix}-0")
+        rates = [per_shard_urps] * a.shards
+    # R-STREAM-3: the record limit, or fewer if the bytes limit binds first.
+    cap = min(WRITE_LIMIT_RECORDS, max(1, WRITE_LIMIT_BYTES // (a.record_size + key_bytes)))
+    rng = random.Random(a.seed)
+    shards = [Shard(i, rates[i], cap, end_us, rng.randrange(US_PER_S))
+              for i in range(a.shards)]
+    if a.phases_from_trace:
+        for sh, phase in zip(shards, phases_from_trace(a.phases_from_trace, shards)):
+            sh.phase = sh.next_tick = phase
+    if 0 <= a.poison_shard < a.shards:
+        sh = shards[a.poison_shard]
+        at = exact_us(a.poison_at_s, US_PER_S, "--poison-at-s")
+        idx = sh.count_by(at - 1)  # the first record arriving at or after `at`
+        if idx < sh.written:
+            sh.poison = idx
+    setup_s = time.perf_counter() - started
+
+    env = simpy.Environment()
+    for sh in shards:
+        env.process(shard_process(env, sh, p))
+    sim_started = time.perf_counter()
+    env.run(until=end_us + 1)  # events at the end itself still run, as in kinesim
+    for sh in shards:
+        sh.trim(end_us, p["retention_us"])
+    sim_s = time.perf_counter() - sim_started
+
+    def total(field: str) -> int:
+        return sum(getattr(sh, field) for sh in shards)
+
+    def counts(group) -> dict:
+        written = sum(s.written for s in group)
+        delivered = sum(s.delivered for s in group)
+        expired = sum(s.expired for s in group)
+        ok = sum(s.inv_ok for s in group)
+        err = sum(s.inv_err for s in group)
+        tmo = sum(s.inv_timeout for s in group)
+        return {
+            "records": {
+                "written": written,
+                "rejected": sum(s.rejected for s in group),
+                "delivered": delivered,
+                "expired": expired,
+                "pending": written - delivered - expired,
+                "deliveries": sum(s.deliveries for s in group),
+                "redeliveries": sum(s.redeliveries for s in group),
+                "duplicates": sum(s.duplicates for s in group),
+            },
+            "invocations": {"total": ok + err + tmo, "ok": ok, "errors": err,
+                            "timeouts": tmo},
+            "iterator_age_ms_max": max(s.age_max_us for s in group) // 1000,
+        }
+
+    out = {
+        "model": "simpy_esm",
+        "python": platform.python_version(),
+        "simpy": simpy.__version__,
+        "params": {
+            "shards": a.shards, "hours": a.hours, "rate_per_shard": a.rate_per_shard,
+            "keys": a.keys or None, "batch_size": a.batch_size,
+            "record_size": a.record_size, "base_ms": a.base_ms,
+            "per_record_ms": a.per_record_ms, "timeout_s": a.timeout_s,
+            "poison_shard": a.poison_shard, "poison_at_s": a.poison_at_s,
+            "retention_h": a.retention_h, "seed": a.seed, "coalesce": a.coalesce,
+        },
+        **counts(shards),
+        "simpy_yields": total("yields"),
+        "wall_s": {"setup": round(setup_s, 3), "simulate": round(sim_s, 3),
+                   "total": round(time.perf_counter() - started, 3)},
+    }
+    if a.per_shard:
+        out["shards"] = [{"shard": sh.number, "phase_us": sh.phase, **counts([sh])}
+                         for sh in shards]
+    json.dump(out, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
