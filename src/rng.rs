@@ -22,8 +22,10 @@ pub enum Concern {
     Durations(u32),
     /// Transient failures (`error_rate`) of invocations of shard `i`.
     Failures(u32),
-    /// Each shard's polling phase.
+    /// The polling phases of the shards the stream starts with.
     PollPhase,
+    /// The polling phase of shard `i` opened by a resharding.
+    ChildPollPhase(u32),
     /// Request ids and object keys of on-failure destination messages.
     RequestIds,
 }
@@ -37,6 +39,7 @@ pub fn substream(seed: u64, concern: Concern) -> SimRng {
         Concern::Failures(i) => (4, u64::from(i)),
         Concern::PollPhase => (5, 0),
         Concern::RequestIds => (6, 0),
+        Concern::ChildPollPhase(i) => (7, u64::from(i)),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream((kind << 32) | index);

@@ -2,7 +2,7 @@
 //! the mapping (R-POLL-2, R-POLL-3), updating its settings, changing the retention.
 //! Every action is recorded with its outcome for the summary.
 //!
-//! Resharding actions are accepted and recorded as not simulated yet.
+//! Resharding actions are requests to `reshard.rs`.
 
 use serde::Serialize;
 use serde_json::json;
@@ -18,10 +18,13 @@ use crate::time::SimTime;
 pub struct ActionOutcome {
     pub at_ms: u64,
     pub action: String,
-    /// `done`, `rejected` or `not simulated yet`.
+    /// `done`, `rejected`, or `in progress` for a resharding the run ended during.
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When a resharding completed (the new shards opened, R-RESHARD-4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_ms: Option<u64>,
 }
 
 fn describe(kind: &ActionKind) -> String {
@@ -44,6 +47,7 @@ impl World {
         };
         let what = describe(&action.kind);
         let mut outcome = "done";
+        let mut reason = None;
         match &action.kind {
             ActionKind::DisableMapping => self.disable_mapping(),
             ActionKind::EnableMapping => self.request_enable(),
@@ -55,16 +59,25 @@ impl World {
             ActionKind::Split { .. }
             | ActionKind::Merge { .. }
             | ActionKind::UpdateShardCount { .. } => {
-                outcome = "not simulated yet";
+                // R-RESHARD-1: its `reshard` trace line says what came of it.
+                reason = self.request_reshard(&action.kind, &what, self.action_log.len());
+                outcome = if reason.is_some() {
+                    "rejected"
+                } else {
+                    "in progress"
+                };
             }
         }
-        self.trace
-            .line(now, "action", || json!({"what": what, "outcome": outcome}));
+        if !action.kind.is_reshard() {
+            self.trace
+                .line(now, "action", || json!({"what": what, "outcome": outcome}));
+        }
         self.action_log.push(ActionOutcome {
             at_ms: now.as_millis(),
             action: what,
             outcome: outcome.into(),
-            reason: None,
+            reason,
+            completed_ms: None,
         });
     }
 

@@ -23,4 +23,6 @@ pub enum Event {
     Sample,
     /// The scenario's `actions[index]` is due.
     Action { index: u32 },
+    /// The resharding in progress completes (R-RESHARD-4).
+    ReshardDone,
 }

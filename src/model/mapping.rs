@@ -225,6 +225,12 @@ impl World {
     /// A poll event (R-POLL-1): trims, then reads if a lane wants records.
     pub(crate) fn poll(&mut self, s: usize, tick: bool) {
         let now = self.now();
+        if self.shards[s].is_drained() {
+            // A closed shard read to its end and checkpointed has nothing left: its polls
+            // stop (R-RESHARD-2).
+            self.shards[s].poll.extra_pending = false;
+            return;
+        }
         if tick {
             self.engine.schedule(
                 now + SimDuration::from_secs(1),
@@ -236,7 +242,7 @@ impl World {
         } else {
             self.shards[s].poll.extra_pending = false;
         }
-        if !self.mapping_enabled {
+        if !self.mapping_enabled || !self.lineage_clear(s) {
             return;
         }
         self.trim(s);
@@ -248,6 +254,36 @@ impl World {
                 self.try_start(s, l);
             }
         }
+    }
+
+    /// R-RESHARD-3: the mapping reads a child shard only once every parent is drained
+    /// (closed, read to its end and checkpointed). A blocked parent holds its children
+    /// back; their records wait, and may expire, meanwhile.
+    fn lineage_clear(&mut self, s: usize) -> bool {
+        if self.shards[s].reads_allowed {
+            return true;
+        }
+        let shard = &self.shards[s];
+        if !shard
+            .parents
+            .iter()
+            .all(|&p| self.shards[p as usize].is_drained())
+        {
+            return false;
+        }
+        let now = self.now();
+        let shard = &mut self.shards[s];
+        shard.reads_allowed = true;
+        let waited = now.saturating_since(shard.opened_at);
+        shard.metrics.parent_wait_us = waited.0;
+        self.trace.line(now, "lineage", || {
+            json!({
+                "shard": shard.id,
+                "parents": shard.parents.iter().map(|&p| crate::model::stream::shard_id(p)).collect::<Vec<_>>(),
+                "waited_ms": waited.as_millis(),
+            })
+        });
+        true
     }
 
     /// Reads one GetRecords call's worth (in sequence order, every lane's records joining
@@ -335,7 +371,8 @@ impl World {
             };
             let window_done = match next_window {
                 Some(next) => next > open,
-                None => now >= w.end(open),
+                // A window does not survive its shard's end (R-WINDOW-2).
+                None => now >= w.end(open) || self.shards[s].is_exhausted(),
             };
             if window_done {
                 let at = self.shards[s].lanes[l].checkpoint;

@@ -11,6 +11,7 @@ pub mod payload;
 pub mod producer;
 pub mod ranges;
 pub mod records;
+pub mod reshard;
 pub mod retry;
 pub mod stream;
 pub mod world;

@@ -41,6 +41,8 @@ pub struct Traffic {
     producers: Vec<ProducerState>,
     /// ParallelizationFactor: how many lanes each shard's records split into.
     lanes: u32,
+    /// End of the last tick offered: records before it are written.
+    written_until: SimTime,
 }
 
 /// The lane of a partition key's records: a stable hash of the key, independent of the
@@ -123,7 +125,23 @@ impl Traffic {
                 }
             })
             .collect();
-        Traffic { producers, lanes }
+        Traffic {
+            producers,
+            lanes,
+            written_until: SimTime::ZERO,
+        }
+    }
+
+    /// The open shards changed (R-RESHARD-2): each rate producer's keys are routed over
+    /// the new ranges from the first record not yet written, where uniform progressions
+    /// restart.
+    pub fn reroute(&mut self, open: &[(usize, HashRange)]) {
+        for p in &mut self.producers {
+            if let StateKind::Rate(st) = &mut p.kind {
+                st.route(&p.name, open);
+                st.origin = self.written_until.max(st.spec.start);
+            }
+        }
     }
 
     /// Offers of every producer for the tick `[t, t_end)`, in producer order, then shard order.
@@ -137,6 +155,7 @@ impl Traffic {
         out: &mut Vec<Offer>,
     ) {
         let lanes = self.lanes;
+        self.written_until = t_end;
         for p in &mut self.producers {
             match &mut p.kind {
                 StateKind::Rate(st) => {

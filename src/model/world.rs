@@ -15,9 +15,10 @@ use crate::model::destination::Destinations;
 use crate::model::event::Event;
 use crate::model::filter::Filters;
 use crate::model::function::{FunctionModel, InvocationRng};
-use crate::model::mapping::Lane;
+use crate::model::mapping::{Lane, LaneState};
 use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
+use crate::model::reshard::Resharding;
 use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
 use crate::observe::trace::{JsonLines, Trace};
@@ -57,6 +58,8 @@ pub struct Shard {
     pub id: String,
     pub range: HashRange,
     pub parents: Vec<u32>,
+    /// Every parent is drained, so the mapping may read this shard (R-RESHARD-3).
+    pub reads_allowed: bool,
     pub opened_at: SimTime,
     pub closed_at: Option<SimTime>,
     pub log: ShardLog,
@@ -74,6 +77,55 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// A new open shard of `s`'s stream, with the mapping's lanes, polled at `phase`.
+    pub fn new(
+        s: &Scenario,
+        number: u32,
+        range: HashRange,
+        parents: Vec<u32>,
+        opened_at: SimTime,
+        phase: SimDuration,
+    ) -> Self {
+        Shard {
+            number,
+            id: shard_id(number),
+            range,
+            // R-RESHARD-3: a shard without parents may be read at once.
+            reads_allowed: parents.is_empty(),
+            parents,
+            opened_at,
+            closed_at: None,
+            log: ShardLog::default(),
+            lanes: (0..s.mapping.parallelization_factor)
+                .map(|l| Lane::new(l as u8))
+                .collect(),
+            read_pos: 0,
+            poll: PollState {
+                phase,
+                ..PollState::default()
+            },
+            blocked_lanes: 0,
+            blocked_since: None,
+            rng: InvocationRng::for_shard(s.seed, number),
+            metrics: ShardMetrics::default(),
+        }
+    }
+
+    /// Closed, and every record has its fate: nothing is left to read (R-RESHARD-3).
+    pub fn is_drained(&self) -> bool {
+        self.closed_at.is_some()
+            && self.checkpoint() >= self.log.next_index()
+            && self
+                .lanes
+                .iter()
+                .all(|l| l.state == LaneState::Idle && l.window.is_none() && l.inflight.is_none())
+    }
+
+    /// Closed and read to its end: its last batches are all that is left.
+    pub fn is_exhausted(&self) -> bool {
+        self.closed_at.is_some() && self.read_pos >= self.log.next_index()
+    }
+
     /// The shard's checkpoint: its oldest unfinished record, over all lanes (R-ORDER-3).
     pub fn checkpoint(&self) -> SeqIndex {
         self.lanes.iter().map(|l| l.checkpoint).min().unwrap_or(0)
@@ -133,6 +185,7 @@ pub struct World {
     /// Generation of the latest enable request; older MappingEnabled events are stale.
     pub(crate) enable_generation: u32,
     pub(crate) action_log: Vec<ActionOutcome>,
+    pub(crate) resharding: Resharding,
     pub(crate) trace: Trace,
     pub(crate) destination_out: JsonLines,
     pub(crate) events_out: JsonLines,
@@ -161,26 +214,9 @@ impl World {
         let shards: Vec<Shard> = ranges
             .iter()
             .enumerate()
-            .map(|(i, r)| Shard {
-                number: i as u32,
-                id: shard_id(i as u32),
-                range: *r,
-                parents: vec![],
-                opened_at: SimTime::ZERO,
-                closed_at: None,
-                log: ShardLog::default(),
-                lanes: (0..s.mapping.parallelization_factor)
-                    .map(|l| Lane::new(l as u8))
-                    .collect(),
-                read_pos: 0,
-                poll: PollState {
-                    phase: SimDuration(phases.random_range(0..US_PER_S)),
-                    ..PollState::default()
-                },
-                blocked_lanes: 0,
-                blocked_since: None,
-                rng: InvocationRng::for_shard(s.seed, i as u32),
-                metrics: ShardMetrics::default(),
+            .map(|(i, r)| {
+                let phase = SimDuration(phases.random_range(0..US_PER_S));
+                Shard::new(s, i as u32, *r, vec![], SimTime::ZERO, phase)
             })
             .collect();
         let open: Vec<(usize, HashRange)> = shards
@@ -252,6 +288,7 @@ impl World {
             positioned: false,
             enable_generation: 0,
             action_log: vec![],
+            resharding: Resharding::default(),
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
             events_out: JsonLines::new(outputs.events),
@@ -326,6 +363,7 @@ impl World {
             Event::MappingEnabled { generation } => self.enable_mapping(generation),
             Event::Sample => self.sample(),
             Event::Action { index } => self.action(index as usize),
+            Event::ReshardDone => self.reshard_done(),
         }
     }
 
@@ -480,6 +518,17 @@ impl World {
         }
     }
 
+    /// Writes go to the open shards only, by hash range (R-RESHARD-2): called when the
+    /// open shards change. The change applies from the next write tick.
+    pub(crate) fn reroute(&mut self) {
+        self.open = self
+            .open_shards()
+            .into_iter()
+            .map(|i| (i, self.shards[i].range))
+            .collect();
+        self.traffic.reroute(&self.open);
+    }
+
     /// Samples each shard's checkpoint lag (R-METRIC-1).
     fn sample(&mut self) {
         let now = self.now();
@@ -514,6 +563,10 @@ impl World {
                 self.unblock(s, l);
             }
             let shard = &mut self.shards[s];
+            if !shard.reads_allowed {
+                // Still waiting for its parents at the end (R-RESHARD-3).
+                shard.metrics.parent_wait_us = self.end.saturating_since(shard.opened_at).0;
+            }
             let next = shard.log.next_index();
             let pending: u64 = shard
                 .lanes

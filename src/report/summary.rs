@@ -103,6 +103,8 @@ pub struct ShardSummary {
     pub checkpoint_lag_ms: LagStats,
     pub latency_ms: LatencyStats,
     pub blocked_ms: u64,
+    /// How long the mapping waited for the shard's parents before reading it (R-RESHARD-3).
+    pub waiting_for_parents_ms: u64,
 }
 
 fn ages(h: &MsHistogram) -> AgeStats {
@@ -221,6 +223,7 @@ impl Summary {
                     checkpoint_lag_ms: lags(&m.checkpoint_lag),
                     latency_ms: latencies(&m.latency),
                     blocked_ms: SimDuration(m.blocked_us).as_millis(),
+                    waiting_for_parents_ms: SimDuration(m.parent_wait_us).as_millis(),
                 }
             })
             .collect();

@@ -179,7 +179,24 @@ pub(crate) fn shard_notes(sh: &ShardSummary) -> Vec<String> {
         notes.push(format!("closed at {}", human_ms(closed)));
     }
     if sh.open_ms.0 > 0 {
-        notes.push(format!("opened at {}", human_ms(sh.open_ms.0)));
+        let parents = sh
+            .parents
+            .iter()
+            .map(|p| p.trim_start_matches("shardId-").trim_start_matches('0'))
+            .map(|n| if n.is_empty() { "0" } else { n })
+            .collect::<Vec<_>>()
+            .join("+");
+        let plural = if sh.parents.len() > 1 { "s" } else { "" };
+        notes.push(format!(
+            "opened at {} from shard{plural} {parents}",
+            human_ms(sh.open_ms.0)
+        ));
+    }
+    if sh.waiting_for_parents_ms >= 1_000 {
+        notes.push(format!(
+            "waited {} for its parents",
+            human_ms(sh.waiting_for_parents_ms)
+        ));
     }
     notes
 }

@@ -24,18 +24,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     if s.stream.mode == StreamMode::OnDemand {
         note("stream.mode ON_DEMAND");
     }
-    // Resharding actions are recorded in the summary but do not reshard yet; the
-    // other actions are simulated.
-    if s.actions.iter().any(|a| {
-        matches!(
-            a.kind,
-            ActionKind::Split { .. }
-                | ActionKind::Merge { .. }
-                | ActionKind::UpdateShardCount { .. }
-        )
-    }) {
-        note("actions (resharding)");
-    }
     if s.actions.iter().any(
         |a| matches!(&a.kind, ActionKind::UpdateMapping(u) if u.parallelization_factor.is_some()),
     ) {

@@ -316,6 +316,18 @@ pub enum ActionKind {
     SetRetention(SimDuration),
 }
 
+impl ActionKind {
+    /// SplitShard, MergeShards or UpdateShardCount (R-RESHARD-1).
+    pub fn is_reshard(&self) -> bool {
+        matches!(
+            self,
+            ActionKind::Split { .. }
+                | ActionKind::Merge { .. }
+                | ActionKind::UpdateShardCount { .. }
+        )
+    }
+}
+
 /// The members UpdateEventSourceMapping accepts (no StartingPosition: R-POLL-2).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct MappingUpdate {

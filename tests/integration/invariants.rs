@@ -23,7 +23,7 @@ use crate::support::{Captured, rate};
 
 /// `cases` random scenarios, sized for a debug build; `PROPTEST_CASES=N` overrides it for a
 /// longer soak (e.g. `PROPTEST_CASES=2000 cargo test --release --test integration invariants`).
-fn config(cases: u32) -> ProptestConfig {
+pub(crate) fn config(cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

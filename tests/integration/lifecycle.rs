@@ -130,16 +130,6 @@ fn set_retention_moves_when_records_expire() {
     assert_eq!(sum.records.pending, 2);
 }
 
-#[test]
-fn resharding_actions_are_recorded_as_not_simulated_yet() {
-    let mut s = base("reshard", 2, secs(60));
-    s.producers.push(rate("p", 10, 100, 10, at(60)));
-    s.actions = vec![act(10, ActionKind::UpdateShardCount { target: 4 })];
-    let sum = simulate(&s, None, Default::default()).unwrap();
-    assert_eq!(sum.actions[0].outcome, "not simulated yet");
-    assert_eq!(sum.shards.len(), 2);
-}
-
 /// Regression: a disable that lands while an invocation runs must not strand its lane.
 #[test]
 fn r_poll_3_a_lane_invoking_at_the_disable_goes_on_after_the_enable() {

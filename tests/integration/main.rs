@@ -11,5 +11,6 @@ mod golden;
 mod invariants;
 mod lifecycle;
 mod parallelization;
+mod resharding;
 mod rules;
 mod support;
