@@ -30,10 +30,10 @@ impl SimTime {
     pub fn from_micros(us: u64) -> Self {
         SimTime(us)
     }
-    pub fn from_millis(ms: u64) -> Self {
+    pub const fn from_millis(ms: u64) -> Self {
         SimTime(ms * US_PER_MS)
     }
-    pub fn from_secs(s: u64) -> Self {
+    pub const fn from_secs(s: u64) -> Self {
         SimTime(s * US_PER_S)
     }
     pub fn as_micros(self) -> u64 {
@@ -58,13 +58,13 @@ impl SimDuration {
     pub fn from_micros(us: u64) -> Self {
         SimDuration(us)
     }
-    pub fn from_millis(ms: u64) -> Self {
+    pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * US_PER_MS)
     }
-    pub fn from_secs(s: u64) -> Self {
+    pub const fn from_secs(s: u64) -> Self {
         SimDuration(s * US_PER_S)
     }
-    pub fn from_hours(h: u64) -> Self {
+    pub const fn from_hours(h: u64) -> Self {
         SimDuration(h * US_PER_H)
     }
     pub fn as_micros(self) -> u64 {

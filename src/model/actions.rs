@@ -222,6 +222,6 @@ impl World {
         }
         let shard = &mut self.shards[s];
         shard.read_pos = restart;
-        shard.poll.behind = false;
+        shard.poll.restart();
     }
 }

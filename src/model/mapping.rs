@@ -246,7 +246,12 @@ impl World {
             return;
         }
         self.trim(s);
-        self.read_if_wanted(s);
+        if self.reads.efo && tick {
+            // Enhanced fan-out is not polled: the tick only makes sure a push is due.
+            self.schedule_push(s);
+        } else {
+            self.read_if_wanted(s);
+        }
         // An idle lane may hold a tumbling window whose time is over (R-WINDOW-2).
         for l in 0..self.shards[s].lanes.len() {
             let lane = &self.shards[s].lanes[l];
@@ -291,13 +296,29 @@ impl World {
     /// on each idle lane.
     fn read_if_wanted(&mut self, s: usize) {
         let now = self.now();
-        if !self.wants_records(s) || !self.shards[s].poll.may_call(now) {
+        let limits = self.reads;
+        if !self.wants_records(s) {
             return;
         }
         let shard = &mut self.shards[s];
-        shard.poll.record_call(now);
+        if !shard.poll.may_call(now, &limits) {
+            if !limits.efo && shard.poll.refused(now, &limits) {
+                // The call goes out and is refused: ReadProvisionedThroughputExceeded
+                // (R-STREAM-5); it counts against the call limit all the same.
+                shard.poll.record_call(now, 0, true);
+                self.trace
+                    .line(now, "read_throttle", || json!({"shard": shard.id}));
+            }
+            return;
+        }
         let from = shard.read_pos.max(shard.log.head());
-        let avail_end = shard.log.arrived_prefix_end(from, now);
+        // A record is readable once it has propagated (R-EFO-1).
+        let readable = SimTime(now.0.saturating_sub(limits.propagation.0));
+        let avail_end = if now.0 >= limits.propagation.0 {
+            shard.log.arrived_prefix_end(from, readable)
+        } else {
+            from
+        };
         let mut end = from;
         let mut bytes = 0u64;
         let mut capped = false;
@@ -318,30 +339,34 @@ impl World {
             }
         });
         shard.read_pos = end;
+        shard.poll.record_call(now, bytes, false);
         shard.poll.behind = capped || end - from >= GET_RECORDS_MAX_RECORDS;
         for l in 0..shard.lanes.len() {
             if self.shards[s].lanes[l].state == LaneState::Idle {
                 self.try_start(s, l);
             }
         }
+        self.schedule_push(s);
     }
 
     /// After a batch finishes on a shard that is behind, the next poll need not wait
     /// for the tick (R-POLL-1): now if the call limit allows, else as soon as it does.
+    /// With enhanced fan-out every shard is read this way: records are pushed (R-EFO-1).
     pub(crate) fn catch_up(&mut self, s: usize) {
         let now = self.now();
-        if !self.shards[s].poll.behind
+        if !(self.shards[s].poll.behind || self.reads.efo)
             || self.shards[s].poll.extra_pending
             || !self.wants_records(s)
         {
             return;
         }
+        let limits = self.reads;
         let poll = &mut self.shards[s].poll;
-        if poll.may_call(now) {
+        if poll.may_call(now, &limits) {
             self.read_if_wanted(s);
         } else {
             poll.extra_pending = true;
-            let at = poll.next_allowed().max(now);
+            let at = poll.next_allowed(now, &limits);
             self.engine.schedule(
                 at,
                 Event::Poll {
@@ -350,6 +375,42 @@ impl World {
                 },
             );
         }
+    }
+
+    /// R-EFO-1: with enhanced fan-out, records are pushed about 70 ms after they are
+    /// written rather than polled once a second. If a lane wants records and some are
+    /// written but not yet read, the shard's next read comes when the first of them can
+    /// be read (and the dedicated 2 MiB/s allows). A lane that is busy reads on when its
+    /// batch ends (`catch_up`).
+    pub(crate) fn schedule_push(&mut self, s: usize) {
+        let now = self.now();
+        let shard = &self.shards[s];
+        if !self.reads.efo
+            || !self.mapping_enabled
+            || !shard.reads_allowed
+            || shard.poll.extra_pending
+        {
+            return;
+        }
+        let Some(arrival) = shard.log.arrival(shard.read_pos.max(shard.log.head())) else {
+            return;
+        };
+        if !self.wants_records(s) {
+            return;
+        }
+        let limits = self.reads;
+        let poll = &mut self.shards[s].poll;
+        let at = (arrival + limits.propagation)
+            .max(poll.next_allowed(now, &limits))
+            .max(now);
+        poll.extra_pending = true;
+        self.engine.schedule(
+            at,
+            Event::Poll {
+                shard: s as u32,
+                tick: false,
+            },
+        );
     }
 
     /// The lane is idle: send the next batch if R-BATCH-1 says so, or open the batching

@@ -10,6 +10,7 @@ pub mod mapping;
 pub mod payload;
 pub mod producer;
 pub mod ranges;
+pub mod reads;
 pub mod records;
 pub mod reshard;
 pub mod retry;

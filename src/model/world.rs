@@ -18,6 +18,7 @@ use crate::model::function::{FunctionModel, InvocationRng};
 use crate::model::mapping::{Lane, LaneState};
 use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
+use crate::model::reads::{PollState, ReadLimits};
 use crate::model::reshard::Resharding;
 use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
@@ -100,10 +101,7 @@ impl Shard {
                 .map(|l| Lane::new(l as u8))
                 .collect(),
             read_pos: 0,
-            poll: PollState {
-                phase,
-                ..PollState::default()
-            },
+            poll: PollState::new(phase),
             blocked_lanes: 0,
             blocked_since: None,
             rng: InvocationRng::for_shard(s.seed, number),
@@ -132,38 +130,6 @@ impl Shard {
     }
 }
 
-/// The mapping's polling of one shard (R-POLL-1, R-STREAM-5's 5 calls per second).
-#[derive(Clone, Debug, Default)]
-pub struct PollState {
-    /// Offset of the shard's once-a-second polls in [0, 1 s).
-    pub phase: SimDuration,
-    /// Times of the last five GetRecords calls, oldest first.
-    pub recent: [Option<SimTime>; 5],
-    /// The last call hit the 10,000-record or 10 MiB cap: the shard is behind.
-    pub behind: bool,
-    /// A catch-up poll is scheduled.
-    pub extra_pending: bool,
-}
-
-impl PollState {
-    /// Whether a call now stays within 5 calls in any second.
-    pub fn may_call(&self, now: SimTime) -> bool {
-        now >= self.next_allowed()
-    }
-
-    /// Earliest time a call is allowed.
-    pub fn next_allowed(&self) -> SimTime {
-        self.recent[0]
-            .map(|t| t + SimDuration::from_secs(1))
-            .unwrap_or(SimTime::ZERO)
-    }
-
-    pub fn record_call(&mut self, now: SimTime) {
-        self.recent.rotate_left(1);
-        self.recent[4] = Some(now);
-    }
-}
-
 /// A poison record still to be placed: the first record written at or after `at`.
 #[derive(Clone, Copy, Debug)]
 struct PendingPoison {
@@ -186,6 +152,8 @@ pub struct World {
     pub(crate) enable_generation: u32,
     pub(crate) action_log: Vec<ActionOutcome>,
     pub(crate) resharding: Resharding,
+    /// The mapping's read limits on every shard (R-STREAM-5, R-EFO-1).
+    pub(crate) reads: ReadLimits,
     pub(crate) trace: Trace,
     pub(crate) destination_out: JsonLines,
     pub(crate) events_out: JsonLines,
@@ -289,6 +257,7 @@ impl World {
             enable_generation: 0,
             action_log: vec![],
             resharding: Resharding::default(),
+            reads: ReadLimits::of(&s.stream),
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
             events_out: JsonLines::new(outputs.events),
@@ -469,11 +438,20 @@ impl World {
                 shard.log.append(run)
             };
             shard.metrics.records.written += accept;
+            // The other standard consumers read what was written (R-STREAM-5).
+            shard
+                .poll
+                .others_read(t, accept * offer.write_bytes, &self.reads);
             shard.metrics.put_units += accept * offer.write_bytes.div_ceil(PUT_UNIT_BYTES).max(1);
             self.appended.push((offer.shard, first, accept));
         }
         self.offers = offers;
         self.place_poison(t_end);
+        if self.reads.efo {
+            for k in 0..self.appended.len() {
+                self.schedule_push(self.appended[k].0);
+            }
+        }
     }
 
     /// Marks the first record written at or after each pending poison's time, once a

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::model::World;
+use crate::model::reads::ReadLimits;
 use crate::observe::metrics::{InvocationCounts, MsHistogram, RecordCounts};
 use crate::scenario::{Architecture, LaneBlocking, Scenario};
 use crate::time::{SimDuration, US_PER_H};
@@ -31,6 +32,7 @@ pub struct Summary {
     pub batch_records: BatchStats,
     pub concurrency: Concurrency,
     pub destination: DestinationStats,
+    pub reads: ReadStats,
     pub actions: Vec<ActionOutcome>,
     pub cost_usd: Cost,
     pub shards: Vec<ShardSummary>,
@@ -75,6 +77,21 @@ pub struct Concurrency {
     pub max: u32,
 }
 
+/// The mapping's GetRecords calls, and those refused by the shared read limit
+/// (ReadProvisionedThroughputExceeded, R-STREAM-5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReadStats {
+    pub calls: u64,
+    pub throttled: u64,
+}
+
+impl ReadStats {
+    fn add(&mut self, other: ReadStats) {
+        self.calls += other.calls;
+        self.throttled += other.throttled;
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DestinationStats {
     pub messages: u64,
@@ -105,6 +122,7 @@ pub struct ShardSummary {
     pub blocked_ms: u64,
     /// How long the mapping waited for the shard's parents before reading it (R-RESHARD-3).
     pub waiting_for_parents_ms: u64,
+    pub reads: ReadStats,
 }
 
 fn ages(h: &MsHistogram) -> AgeStats {
@@ -163,8 +181,7 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
         "retention trims a batch being retried from its head; expired records get no destination message (R-ERR-6)".to_string(),
         format!("idle execution environments retire after {} (R-CONC-3)", s.function.idle_ttl),
         "event size: a rate producer's records carry its longest partition key; lognormal record sizes are drawn once per producer per second".to_string(),
-        "records are readable as soon as they are written (no propagation delay yet, R-EFO-1)".to_string(),
-        "reads: the 10,000-record / 10 MiB GetRecords caps and 5 calls/s per shard are modelled; the 2 MiB/s per-shard read limit, its sharing with other consumers and the pause after a 10 MiB call are not yet (R-STREAM-5)".to_string(),
+        read_assumption(s),
         format!(
             "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
         ),
@@ -174,6 +191,26 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
     }
     a.extend(s.not_simulated.iter().cloned());
     a
+}
+
+/// How the mapping reads each shard (R-STREAM-5, R-EFO-1).
+fn read_assumption(s: &Scenario) -> String {
+    let limits = ReadLimits::of(&s.stream);
+    if limits.efo {
+        return format!(
+            "reads: enhanced fan-out pushes records {} after they are written, 2 MiB/s per shard for this mapping alone, no call limit (R-EFO-1)",
+            limits.propagation
+        );
+    }
+    format!(
+        "reads: shared throughput, polled; records readable {} after they are written (200 ms per standard consumer, at most 1 s); 2 MiB/s per shard with {} other consumer{} each reading every record once and served first, the mapping keeping at least its fair share; {} GetRecords call{} per {}; a 10 MiB call keeps the next out for 5 s (R-STREAM-5, R-EFO-1)",
+        limits.propagation,
+        limits.others,
+        if limits.others == 1 { "" } else { "s" },
+        limits.calls,
+        if limits.calls == 1 { "" } else { "s" },
+        limits.window,
+    )
 }
 
 impl Summary {
@@ -189,6 +226,7 @@ impl Summary {
         let (mut batches, mut batch_sum, mut batch_max, mut billed_ms, mut put_units) =
             (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut shard_us = 0u64;
+        let mut reads = ReadStats::default();
         let shards = world
             .shards()
             .iter()
@@ -204,6 +242,11 @@ impl Summary {
                 batch_max = batch_max.max(m.batch_records_max);
                 billed_ms += m.billed_ms;
                 put_units += m.put_units;
+                let shard_reads = ReadStats {
+                    calls: sh.poll.calls,
+                    throttled: sh.poll.throttled,
+                };
+                reads.add(shard_reads);
                 let closed = sh.closed_at.map(|t| t.0).unwrap_or(end_us);
                 shard_us += closed.saturating_sub(sh.opened_at.0);
                 ShardSummary {
@@ -224,6 +267,7 @@ impl Summary {
                     latency_ms: latencies(&m.latency),
                     blocked_ms: SimDuration(m.blocked_us).as_millis(),
                     waiting_for_parents_ms: SimDuration(m.parent_wait_us).as_millis(),
+                    reads: shard_reads,
                 }
             })
             .collect();
@@ -266,6 +310,7 @@ impl Summary {
                 let (messages, records) = world.destination_counts();
                 DestinationStats { messages, records }
             },
+            reads,
             actions: world.action_log().to_vec(),
             cost_usd: Cost {
                 lambda_requests: usd(lambda_requests),

@@ -15,12 +15,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     let mut note = |path: &str| notes.push(format!("{path}: not simulated yet"));
     let m = &s.mapping;
 
-    if s.stream.consumer == ConsumerKind::EnhancedFanOut {
-        note("stream.consumer enhanced_fan_out");
-    }
-    if s.stream.other_consumers > 0 {
-        note("stream.other_consumers");
-    }
     if s.stream.mode == StreamMode::OnDemand {
         note("stream.mode ON_DEMAND");
     }

@@ -1683,8 +1683,6 @@ autoscale: {policy: target-tracking}
 ";
     let notes = ok(text).not_simulated;
     let want = [
-        "stream.consumer enhanced_fan_out",
-        "stream.other_consumers",
         "stream.mode ON_DEMAND",
         "producers[0].retry_rejected",
         "function.behaviours[0].poison.partition_key on a rate producer's keys",

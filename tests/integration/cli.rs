@@ -241,7 +241,7 @@ fn scenarios_name_prints_the_yaml() {
 // ---- run: formats and overrides --------------------------------------------------------
 
 /// The top-level keys of design.md §6.1, in order.
-const SUMMARY_KEYS: [&str; 17] = [
+const SUMMARY_KEYS: [&str; 18] = [
     "run",
     "scenario",
     "variant",
@@ -256,6 +256,7 @@ const SUMMARY_KEYS: [&str; 17] = [
     "batch_records",
     "concurrency",
     "destination",
+    "reads",
     "actions",
     "cost_usd",
     "shards",

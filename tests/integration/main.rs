@@ -11,6 +11,7 @@ mod golden;
 mod invariants;
 mod lifecycle;
 mod parallelization;
+mod reads;
 mod resharding;
 mod rules;
 mod support;
