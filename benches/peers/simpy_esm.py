@@ -123,7 +123,8 @@ class Shard:
         "read_pos", "cut_pos", "ckpt", "next_tick", "catch_at", "calls", "behind",
         "invoking", "written", "rejected", "delivered", "expired", "deliveries",
         "redeliveries", "duplicates", "inv_ok", "inv_err", "inv_timeout", "age_max_us",
-        "yields",
+        "yields", "read_delay", "record_size", "read_rate", "credit", "credit_at",
+        "throttled_calls",
     )
 
     def __init__(self, number: int, urps: int, cap: int, end_time: int, phase: int):
@@ -149,6 +150,12 @@ class Shard:
         self.inv_ok = self.inv_err = self.inv_timeout = 0
         self.age_max_us = 0
         self.yields = 0
+        self.read_delay = 0         # a record is readable this long after it arrives
+        self.record_size = 1024     # bytes a record counts against the read limit
+        self.read_rate = 0          # bytes/s the mapping may read (0: no limit)
+        self.credit = 0             # bytes it may still read, as of credit_at
+        self.credit_at = 0
+        self.throttled_calls = 0
 
     # -- the log, as formulas ------------------------------------------------------------
 
@@ -180,24 +187,56 @@ class Shard:
 
     # -- the mapping's reads -------------------------------------------------------------
 
-    def may_call(self, t: int) -> bool:
+    def within_calls(self, t: int) -> bool:
+        """At most 5 GetRecords calls in any second (R-STREAM-5)."""
         oldest = self.calls[0]
         return oldest is None or t >= oldest + US_PER_S
 
-    def read(self, t: int, batch_size: int, read_max: int) -> None:
-        """One GetRecords call at t, if the queue is short of a batch and the call limit
-        allows (R-POLL-1)."""
-        if self.read_pos - self.cut_pos >= batch_size or not self.may_call(t):
-            return
+    def credit_now(self, t: int) -> int:
+        """The byte credit at t, refilled at the read rate, at most one second's worth."""
+        refill = (t - self.credit_at) * self.read_rate // US_PER_S
+        return min(self.credit + refill, self.read_rate)
+
+    def may_call(self, t: int) -> bool:
+        return self.within_calls(t) and (not self.read_rate or self.credit_now(t) >= 0)
+
+    def next_allowed(self, t: int) -> int:
+        """The earliest time a call is allowed, from t on."""
+        at = t if self.calls[0] is None else max(t, self.calls[0] + US_PER_S)
+        if self.read_rate:
+            credit = self.credit_now(t)
+            if credit < 0:
+                at = max(at, t + -(-(-credit) * US_PER_S // self.read_rate))
+        return at
+
+    def call(self, t: int, nbytes: int) -> None:
+        """A GetRecords call at t that returned nbytes (0 for a refused call)."""
         self.calls.append(t)
+        if self.read_rate:
+            self.credit = self.credit_now(t) - nbytes
+            self.credit_at = t
+
+    def read(self, t: int, batch_size: int, read_max: int) -> None:
+        """One GetRecords call at t, if the queue is short of a batch and the limits allow
+        (R-POLL-1, R-STREAM-5). With a read rate, a call is allowed while the byte credit
+        is not negative and may take it below zero; a poll that finds the credit negative
+        is a refused call, which counts against the 5 calls a second."""
+        if self.read_pos - self.cut_pos >= batch_size:
+            return
+        if not self.may_call(t):
+            if self.read_rate and self.within_calls(t):
+                self.call(t, 0)
+                self.throttled_calls += 1
+            return
         frm = max(self.read_pos, self.ckpt)
-        n = min(max(self.count_by(t) - frm, 0), read_max)
+        n = min(max(self.count_by(t - self.read_delay) - frm, 0), read_max)
+        self.call(t, n * self.record_size)
         self.read_pos = frm + n
         self.behind = n >= read_max
 
     def catch_up(self, t: int, batch_size: int, read_max: int) -> None:
-        """After a batch ends on a shard that is behind: read now, or as soon as the call
-        limit allows."""
+        """After a batch ends on a shard that is behind: read now, or as soon as the
+        limits allow."""
         if not self.behind or self.catch_at is not None:
             return
         if self.read_pos - self.cut_pos >= batch_size:
@@ -205,7 +244,7 @@ class Shard:
         if self.may_call(t):
             self.read(t, batch_size, read_max)
         else:
-            self.catch_at = self.calls[0] + US_PER_S
+            self.catch_at = self.next_allowed(t)
 
     def trim(self, t: int, retention: int) -> None:
         """Retention (R-STREAM-4, R-ERR-6): records that arrived at or before t - retention
@@ -241,52 +280,80 @@ class Shard:
                 self.read(t, batch_size, read_max)
 
 
-def phases_from_trace(path: str, shards: list[Shard]) -> list[int]:
-    """Poll phases matching a kinesim trace (`kinesim run ... --trace FILE`, a few seconds
-    are enough). A shard's first invocation starts at its first poll, so its time (whole
-    milliseconds in the trace) and the records that poll read (those arrived by then)
-    narrow the phase to an interval of microseconds; the middle of it is taken. The poll's
-    records are those of the shard's invocations that start before its next tick (a
-    second later), which holds while a shard keeps up with its traffic. Shards the trace
-    does not show keep the phase they had."""
-    first_seen: dict[int, list[int]] = {}
+def first_polls(path: str) -> dict[int, tuple[int, int]]:
+    """Per shard number, the time (whole ms) of its first invocation in a kinesim trace and
+    the records its first poll read: those of the shard's first attempts that start before
+    its next tick, a second later (true while a shard keeps up with its traffic)."""
+    seen: dict[int, list[int]] = {}
     with open(path) as f:
         for line in f:
             ev = json.loads(line)
             if ev.get("kind") != "invoke" or ev.get("attempt") != 1:
                 continue
             number = int(ev["shard"].rsplit("-", 1)[1])
-            seen = first_seen.setdefault(number, [ev["t_ms"], 0])
-            if ev["t_ms"] < seen[0] + 1000:
-                seen[1] += ev["records"]
-    phases = [sh.phase for sh in shards]
-    for number, (t_ms, records) in first_seen.items():
-        if number >= len(shards):
+            entry = seen.setdefault(number, [ev["t_ms"], 0])
+            if ev["t_ms"] < entry[0] + 1000:
+                entry[1] += ev["records"]
+    return {n: (t, r) for n, (t, r) in seen.items()}
+
+
+def horizon_interval(sh: Shard, records: int, upto: int) -> tuple[int, int] | None:
+    """The times h in [0, upto] with count_by(h) == records, as (first, last)."""
+    def first_at_least(k: int) -> int:
+        lo, hi = 0, upto + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if sh.count_by(mid) >= k:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+    a, c = first_at_least(records), first_at_least(records + 1)
+    return (a, c - 1) if a < c and a <= upto else None
+
+
+def align_to_trace(path: str, shards: list[Shard], delay: int | None) -> tuple[int, int]:
+    """Sets the poll phases (and, if `delay` is None, the read delay) from a kinesim trace
+    of the same scenario (`kinesim run ... --trace FILE`; two seconds are enough).
+
+    A shard's first invocation starts at its first poll: the trace gives that time to the
+    millisecond, and the records the poll read are those that arrived by (poll time - read
+    delay). Each shard so bounds its phase and the delay; the delay, one for all shards, is
+    taken where every shard's bounds meet (the roundest value there: 0, 1 s, ... 1 ms), then
+    each phase is the middle of what is left for it. Returns (shards aligned, delay)."""
+    polls = {n: v for n, v in first_polls(path).items() if n < len(shards)}
+    bounds = {}
+    for number, (t_ms, records) in polls.items():
+        lo, hi = t_ms * 1000, t_ms * 1000 + 999
+        h = horizon_interval(shards[number], records, hi)
+        if h is not None:
+            bounds[number] = (lo, hi, h)
+    if delay is None:
+        d_lo = max((lo - h[1] for lo, hi, h in bounds.values()), default=0)
+        d_hi = min((hi - h[0] for lo, hi, h in bounds.values()), default=0)
+        if d_lo > d_hi:
+            print(f"{path}: no single read delay fits the trace; keeping the seeded phases",
+                  file=sys.stderr)
+            return 0, 0
+        delay = (d_lo + d_hi) // 2
+        # The roundest value that fits: 0, else a multiple of 1 s, 100 ms, 10 ms or 1 ms.
+        for step in (US_PER_S, 100_000, 10_000, 1000):
+            k = -(-max(d_lo, 0) // step) * step
+            if k <= d_hi:
+                delay = k
+                break
+    aligned = 0
+    for number, (lo, hi, h) in bounds.items():
+        a, b = max(lo, h[0] + delay), min(hi, h[1] + delay)
+        if a > b:
             continue
         sh = shards[number]
-        lo, hi = t_ms * 1000, t_ms * 1000 + 999
-        # count_by is non-decreasing: find the microseconds in [lo, hi] where it equals
-        # `records`.
-        a, b = lo, hi + 1
-        while a < b:  # first t with count_by(t) >= records
-            m = (a + b) // 2
-            if sh.count_by(m) >= records:
-                b = m
-            else:
-                a = m + 1
-        c, d = a, hi + 1
-        while c < d:  # first t with count_by(t) > records
-            m = (c + d) // 2
-            if sh.count_by(m) > records:
-                d = m
-            else:
-                c = m + 1
-        if a <= hi and a < c:
-            phases[number] = (a + c - 1) // 2
-        else:
-            raise SystemExit(f"{path}: shard {number}'s first invocation ({records} records "
-                             f"at {t_ms} ms) does not fit this model's arrivals")
-    return phases
+        sh.phase = sh.next_tick = (a + b) // 2
+        aligned += 1
+    if aligned < len(polls):
+        print(f"{path}: {len(polls) - aligned} shard(s) do not fit the trace with a read "
+              f"delay of {delay} us; they keep their seeded phases", file=sys.stderr)
+    return aligned, delay
 
 
 def backoff(initial: int, cap: int, k: int) -> int:
@@ -445,6 +512,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seeds the poll phases")
     ap.add_argument("--phases-from-trace", metavar="FILE",
                     help="take the poll phases from a kinesim trace of the same scenario")
+    ap.add_argument("--read-mib-per-s", default="0",
+                    help="R-STREAM-5's per-shard read throughput as a byte credit (kinesim's "
+                         "model of it); 0: not limited")
+    ap.add_argument("--read-delay-ms", default="0",
+                    help="a record is readable this long after it arrives (R-EFO-1's "
+                         "propagation); `auto`: the delay a --phases-from-trace trace shows")
     ap.add_argument("--coalesce", action="store_true",
                     help="one SimPy event per poll and its batches, not per invocation")
     ap.add_argument("--per-shard", action="store_true", help="also print per-shard counts")
@@ -481,9 +554,19 @@ def main(argv=None) -> int:
     rng = random.Random(a.seed)
     shards = [Shard(i, rates[i], cap, end_us, rng.randrange(US_PER_S))
               for i in range(a.shards)]
+    auto_delay = a.read_delay_ms == "auto"
+    if auto_delay and not a.phases_from_trace:
+        raise SystemExit("--read-delay-ms auto needs --phases-from-trace")
+    read_delay = None if auto_delay else exact_us(a.read_delay_ms, 1000, "--read-delay-ms")
+    aligned = 0
     if a.phases_from_trace:
-        for sh, phase in zip(shards, phases_from_trace(a.phases_from_trace, shards)):
-            sh.phase = sh.next_tick = phase
+        aligned, read_delay = align_to_trace(a.phases_from_trace, shards, read_delay)
+    read_rate = exact_us(a.read_mib_per_s, 1 << 20, "--read-mib-per-s")  # bytes/s
+    for sh in shards:
+        sh.read_delay = read_delay
+        sh.record_size = a.record_size
+        sh.read_rate = read_rate
+        sh.credit = read_rate  # a second's worth banked at the start
     if 0 <= a.poison_shard < a.shards:
         sh = shards[a.poison_shard]
         at = exact_us(a.poison_at_s, US_PER_S, "--poison-at-s")
@@ -525,6 +608,7 @@ def main(argv=None) -> int:
             "invocations": {"total": ok + err + tmo, "ok": ok, "errors": err,
                             "timeouts": tmo},
             "iterator_age_ms_max": max(s.age_max_us for s in group) // 1000,
+            "read_throttles": sum(s.throttled_calls for s in group),
         }
 
     out = {
@@ -538,6 +622,8 @@ def main(argv=None) -> int:
             "per_record_ms": a.per_record_ms, "timeout_s": a.timeout_s,
             "poison_shard": a.poison_shard, "poison_at_s": a.poison_at_s,
             "retention_h": a.retention_h, "seed": a.seed, "coalesce": a.coalesce,
+            "read_delay_us": read_delay, "read_mib_per_s": a.read_mib_per_s,
+            "phases_from_trace": a.phases_from_trace, "shards_aligned": aligned,
         },
         **counts(shards),
         "simpy_yields": total("yields"),
