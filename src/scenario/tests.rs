@@ -246,6 +246,7 @@ fn defaults_are_those_of_design_section_4() {
             start_time_unix_ms: DEFAULT_START_UNIX_MS,
             sample_every: SimDuration::from_secs(60),
             max_events: 2_000_000_000,
+            on_demand_split_after: SimDuration::from_secs(15 * 60),
         }
     );
     assert!(s.actions.is_empty() && s.expect.is_empty() && s.variant_names.is_empty());

@@ -26,6 +26,8 @@ pub struct Scenario {
     pub simulation: SimulationSpec,
     /// Operator actions, sorted by `at` (stable for equal times).
     pub actions: Vec<Action>,
+    /// A reactive resharding strategy, if any.
+    pub autoscale: Option<Autoscale>,
     /// Names of the variants, in file order (their patches are applied by `Scenario::variant`).
     pub variant_names: Vec<String>,
     /// `expect:` lines, unparsed beyond `<path> <op> <value>` (the check issue evaluates them).
@@ -276,6 +278,41 @@ pub struct SimulationSpec {
     pub start_time_unix_ms: i64,
     pub sample_every: SimDuration,
     pub max_events: u64,
+    /// ON_DEMAND: how long after a shard's incoming writes pass 500 KB/s it is split
+    /// ([choice] 15m: AWS says "within 15 minutes").
+    pub on_demand_split_after: SimDuration,
+}
+
+/// `autoscale`: UpdateShardCount calls when a metric crosses a threshold, under the AWS
+/// limits of R-RESHARD-1 (a refused call is recorded like any action).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    pub metric: AutoscaleMetric,
+    /// Scale out (double the open shards, at most `max_shards`) when the metric is above
+    /// this for `periods` evaluations in a row: milliseconds of iterator age, or parts
+    /// per million of write utilisation.
+    pub scale_out_above: u64,
+    /// Scale in (halve, at least `min_shards`) when below this for `periods` evaluations;
+    /// never when absent.
+    pub scale_in_below: Option<u64>,
+    /// Time between evaluations (default 1m).
+    pub period: SimDuration,
+    /// Evaluations in a row the condition must hold (default 1).
+    pub periods: u32,
+    /// No new call until this long after the last scaling completed (default 5m).
+    pub cooldown: SimDuration,
+    /// Bounds on the open shard count (defaults 1 and 10,000).
+    pub min_shards: u32,
+    pub max_shards: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoscaleMetric {
+    /// The oldest unfinished record's age over all shards (IteratorAge, maximum).
+    IteratorAge,
+    /// Records or bytes offered in the last period over what the open shards accept
+    /// (1,000 records and 1 MiB per shard per second), whichever is higher.
+    WriteUtilisation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -281,6 +281,8 @@ pub(crate) fn validate(
         mapping,
         simulation,
         actions,
+        // TODO(autoscale parsing): read `raw.autoscale` (a helper is on it).
+        autoscale: None,
         variant_names: Vec::new(),
         expect,
         not_simulated: Vec::new(),
@@ -375,6 +377,7 @@ fn check_simulation(c: &mut Checker, s: RawSimulation) -> SimulationSpec {
         start_time_unix_ms,
         sample_every,
         max_events,
+        on_demand_split_after: SimDuration::from_secs(15 * 60),
     }
 }
 
