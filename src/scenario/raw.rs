@@ -22,8 +22,8 @@ pub(crate) struct RawScenario {
     pub function: Option<RawFunction>,
     pub event_source_mapping: Option<RawMapping>,
     pub actions: Option<Vec<RawAction>>,
-    /// Any mapping or null: a resharding strategy, not simulated yet.
-    pub autoscale: Option<serde_json::Value>,
+    /// A reactive resharding strategy; `null` is none.
+    pub autoscale: Option<RawAutoscale>,
     pub simulation: Option<RawSimulation>,
     /// Merge patches, read on the document tree before this struct (see `mod.rs`);
     /// a field only so that the key is known.
@@ -319,6 +319,21 @@ pub(crate) struct RawAction {
     pub set_retention: Option<String>,
 }
 
+/// `autoscale`. The thresholds stay text: whether they are durations or percentages
+/// depends on `metric`, which `validate` reads first.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAutoscale {
+    pub metric: Option<String>,
+    pub scale_out_above: Option<String>,
+    pub scale_in_below: Option<String>,
+    pub period: Option<String>,
+    pub periods: Option<i64>,
+    pub cooldown: Option<String>,
+    pub min_shards: Option<i64>,
+    pub max_shards: Option<i64>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSimulation {
@@ -329,6 +344,7 @@ pub(crate) struct RawSimulation {
     pub start_time: Option<String>,
     pub sample_every: Option<String>,
     pub max_events: Option<u64>,
+    pub on_demand_split_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -67,7 +67,6 @@ pub(crate) struct AcceptedOnly {
     pub metrics_config: bool,
     pub kms_key: bool,
     pub tags: bool,
-    pub autoscale: bool,
 }
 
 pub(crate) fn accepted_only_notes(a: &AcceptedOnly) -> Vec<String> {
@@ -80,6 +79,5 @@ pub(crate) fn accepted_only_notes(a: &AcceptedOnly) -> Vec<String> {
     note(a.metrics_config, "event_source_mapping.MetricsConfig");
     note(a.kms_key, "event_source_mapping.KMSKeyArn");
     note(a.tags, "event_source_mapping.Tags");
-    note(a.autoscale, "autoscale");
     notes
 }

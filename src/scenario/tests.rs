@@ -250,6 +250,7 @@ fn defaults_are_those_of_design_section_4() {
         }
     );
     assert!(s.actions.is_empty() && s.expect.is_empty() && s.variant_names.is_empty());
+    assert_eq!(s.autoscale, None);
     assert!(s.not_simulated.is_empty());
 }
 
@@ -1377,6 +1378,348 @@ fn patched_applies_sweep_settings_through_the_same_checks() {
     ));
 }
 
+// --- autoscale and simulation.on_demand_split_after ----------------------------------
+
+#[test]
+fn autoscale_full_form_parses_to_the_exact_struct() {
+    let s = ok(&with(
+        "autoscale:\n  metric: iterator_age\n  scale_out_above: 1m\n  scale_in_below: 5s\n  period: 30s\n  periods: 3\n  cooldown: 10m\n  min_shards: 2\n  max_shards: 64\n",
+    ));
+    assert_eq!(
+        s.autoscale,
+        Some(Autoscale {
+            metric: AutoscaleMetric::IteratorAge,
+            scale_out_above: 60_000,
+            scale_in_below: Some(5_000),
+            period: SimDuration::from_secs(30),
+            periods: 3,
+            cooldown: SimDuration::from_secs(600),
+            min_shards: 2,
+            max_shards: 64,
+        })
+    );
+    assert!(s.not_simulated.is_empty(), "{:?}", s.not_simulated);
+    let s = ok(&with(
+        "autoscale: {metric: write_utilisation, scale_out_above: 80%, scale_in_below: 30.5%, period: 1d, periods: 1440, cooldown: 0s, min_shards: 10000, max_shards: 10000}\n",
+    ));
+    assert_eq!(
+        s.autoscale,
+        Some(Autoscale {
+            metric: AutoscaleMetric::WriteUtilisation,
+            scale_out_above: 800_000,
+            scale_in_below: Some(305_000),
+            period: SimDuration::from_hours(24),
+            periods: 1440,
+            cooldown: SimDuration::ZERO,
+            min_shards: 10_000,
+            max_shards: 10_000,
+        })
+    );
+    // The ends of the ranges: above 100% is more offered than the shards accept.
+    let s = ok(&with(
+        "autoscale: {metric: write_utilisation, scale_out_above: 1000%, scale_in_below: 1%}\n",
+    ));
+    let a = s.autoscale.unwrap();
+    assert_eq!(
+        (a.scale_out_above, a.scale_in_below),
+        (10_000_000, Some(10_000))
+    );
+    let s = ok(&with(
+        "autoscale: {metric: iterator_age, scale_out_above: 1h30m, scale_in_below: 1ms, period: 1s, cooldown: 7d, max_shards: 1}\n",
+    ));
+    let a = s.autoscale.unwrap();
+    assert_eq!((a.scale_out_above, a.scale_in_below), (5_400_000, Some(1)));
+    assert_eq!(
+        (a.period, a.cooldown),
+        (SimDuration::from_secs(1), SimDuration::from_hours(168))
+    );
+    assert_eq!((a.min_shards, a.max_shards), (1, 1));
+}
+
+#[test]
+fn autoscale_defaults_and_null() {
+    let s = ok(&with(
+        "autoscale:\n  metric: write_utilisation\n  scale_out_above: 80%\n",
+    ));
+    assert_eq!(
+        s.autoscale,
+        Some(Autoscale {
+            metric: AutoscaleMetric::WriteUtilisation,
+            scale_out_above: 800_000,
+            scale_in_below: None,
+            period: SimDuration::from_secs(60),
+            periods: 1,
+            cooldown: SimDuration::from_secs(300),
+            min_shards: 1,
+            max_shards: 10_000,
+        })
+    );
+    assert_eq!(ok(&with("autoscale: null\n")).autoscale, None);
+    assert_eq!(ok(&with("autoscale:\n")).autoscale, None);
+    assert_eq!(ok(MIN).autoscale, None);
+}
+
+#[test]
+fn autoscale_errors_point_at_the_value() {
+    let cases = [
+        // The metric is required, and decides the unit of the thresholds.
+        (
+            "autoscale:\n  scale_out_above: 1m\n",
+            "t.yaml:10:3: autoscale.metric: missing required key",
+        ),
+        (
+            "autoscale:\n  metric: iterator_age\n",
+            "t.yaml:10:3: autoscale.scale_out_above: missing required key",
+        ),
+        (
+            "autoscale: {metric: lag, scale_out_above: 1m}\n",
+            "t.yaml:9:21: autoscale.metric: unknown value `lag` (allowed: iterator_age, write_utilisation)",
+        ),
+        // A threshold in the other metric's unit.
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 80%}\n",
+            "t.yaml:9:52: autoscale.scale_out_above: `80%` is a percentage, but metric `iterator_age` is a duration (allowed: a duration above 0s, like 30s or 2m)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 1m}\n",
+            "t.yaml:9:57: autoscale.scale_out_above: `1m` is a duration, but metric `write_utilisation` is a percentage (allowed: 1%..1000%)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 80%, scale_in_below: 30s}\n",
+            "t.yaml:9:78: autoscale.scale_in_below: `30s` is a duration, but metric `write_utilisation` is a percentage (allowed: 1%..1000%)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 80}\n",
+            "t.yaml:9:57: autoscale.scale_out_above: `80` is not a percentage like 0.1%, 30% or 100% (the `%` sign is missing)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 60}\n",
+            "t.yaml:9:52: autoscale.scale_out_above: `60` has no unit (expected a duration like 250ms, 90s, 1h30m or 7d; e.g. `60s` for seconds)",
+        ),
+        // Out of range.
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 0s}\n",
+            "t.yaml:9:52: autoscale.scale_out_above: must be longer than 0s (allowed: a duration above 0s, like 30s or 2m)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 0.5ms}\n",
+            "t.yaml:9:52: autoscale.scale_out_above: `0.5ms` is not a whole number of milliseconds (allowed: a duration above 0s, like 30s or 2m)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 0.5%}\n",
+            "t.yaml:9:57: autoscale.scale_out_above: 0.5% is out of range (allowed: 1%..1000%)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 1001%}\n",
+            "t.yaml:9:57: autoscale.scale_out_above: 1001% is out of range (allowed: 1%..1000%)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, period: 0s}\n",
+            "t.yaml:9:64: autoscale.period: 0s is out of range (allowed: 1s..=1d)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, periods: 0}\n",
+            "t.yaml:9:65: autoscale.periods: 0 is out of range (allowed: 1..=1440)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, periods: 1441}\n",
+            "t.yaml:9:65: autoscale.periods: 1441 is out of range (allowed: 1..=1440)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, cooldown: 7d1s}\n",
+            "t.yaml:9:66: autoscale.cooldown: 7d1s is out of range (allowed: 0s..=7d)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, min_shards: 0}\n",
+            "t.yaml:9:68: autoscale.min_shards: 0 is out of range (allowed: 1..=10000)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, max_shards: 10001}\n",
+            "t.yaml:9:68: autoscale.max_shards: 10001 is out of range (allowed: 1..=10000)",
+        ),
+        // Cross-field.
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, scale_in_below: 2m}\n",
+            "t.yaml:9:72: autoscale.scale_in_below: scale_in_below (2m) must be below scale_out_above (1m)",
+        ),
+        (
+            "autoscale: {metric: write_utilisation, scale_out_above: 80%, scale_in_below: 80%}\n",
+            "t.yaml:9:78: autoscale.scale_in_below: scale_in_below (80%) must be below scale_out_above (80%)",
+        ),
+        (
+            "autoscale: {metric: iterator_age, scale_out_above: 1m, min_shards: 4, max_shards: 2}\n",
+            "t.yaml:9:83: autoscale.max_shards: max_shards (2) is below min_shards (4)",
+        ),
+    ];
+    for (extra, want) in cases {
+        assert_eq!(errs(&with(extra)), vec![want.to_owned()], "for {extra:?}");
+    }
+}
+
+#[test]
+fn autoscale_shape_errors_and_unknown_keys() {
+    // An unknown key gets a hint, and the required key it was meant to be is still missing.
+    let lines = errs(&with(
+        "autoscale:\n  metric: iterator_age\n  scaleOutAbove: 1m\n",
+    ));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        lines[0],
+        "t.yaml:10:3: autoscale.scale_out_above: missing required key"
+    );
+    assert_eq!(
+        lines[1],
+        "t.yaml:11:3: autoscale.scaleOutAbove: unknown key `scaleOutAbove` (did you mean `scale_out_above`?) (allowed: metric, scale_out_above, scale_in_below, period, periods, cooldown, min_shards, max_shards)"
+    );
+    // design.md's placeholder `{policy: target-tracking}` is not an autoscale block.
+    let lines = errs(&with("autoscale: {policy: target-tracking}\n"));
+    assert_eq!(
+        lines,
+        vec![
+            "t.yaml:9:12: autoscale.metric: missing required key",
+            "t.yaml:9:12: autoscale.scale_out_above: missing required key",
+            "t.yaml:9:13: autoscale.policy: unknown key `policy` (allowed: metric, scale_out_above, scale_in_below, period, periods, cooldown, min_shards, max_shards)",
+        ]
+    );
+    one_err(
+        &with("autoscale: true\n"),
+        "t.yaml:9:12: autoscale: expected a mapping, found boolean `true` (allowed: a mapping with keys metric, scale_out_above,",
+    );
+    // With no usable metric the thresholds are still read for what they are.
+    let lines = errs(&with(
+        "autoscale: {metric: lag, scale_out_above: 1m, scale_in_below: fast}\n",
+    ));
+    assert_eq!(
+        lines,
+        vec![
+            "t.yaml:9:21: autoscale.metric: unknown value `lag` (allowed: iterator_age, write_utilisation)",
+            "t.yaml:9:63: autoscale.scale_in_below: `fast` is neither a duration nor a percentage (allowed: a duration for iterator_age, a percentage for write_utilisation)",
+        ]
+    );
+}
+
+#[test]
+fn autoscale_problems_are_all_reported_in_file_order() {
+    let text = with(
+        "autoscale:\n  metric: iterator_age\n  scale_out_above: 80%\n  scale_in_below: 0s\n  period: 2d\n  periods: 0\n  cooldown: 8d\n  min_shards: 0\n  max_shards: 20000\nsimulation:\n  on_demand_split_after: 2d\n",
+    );
+    assert_eq!(
+        errs(&text),
+        vec![
+            "t.yaml:11:20: autoscale.scale_out_above: `80%` is a percentage, but metric `iterator_age` is a duration (allowed: a duration above 0s, like 30s or 2m)",
+            "t.yaml:12:19: autoscale.scale_in_below: must be longer than 0s (allowed: a duration above 0s, like 30s or 2m)",
+            "t.yaml:13:11: autoscale.period: 2d is out of range (allowed: 1s..=1d)",
+            "t.yaml:14:12: autoscale.periods: 0 is out of range (allowed: 1..=1440)",
+            "t.yaml:15:13: autoscale.cooldown: 8d is out of range (allowed: 0s..=7d)",
+            "t.yaml:16:15: autoscale.min_shards: 0 is out of range (allowed: 1..=10000)",
+            "t.yaml:17:15: autoscale.max_shards: 20000 is out of range (allowed: 1..=10000)",
+            "t.yaml:19:26: simulation.on_demand_split_after: 2d is out of range (allowed: 0s..=1d)",
+        ]
+    );
+}
+
+#[test]
+fn autoscale_is_refused_on_an_on_demand_stream() {
+    const WHY: &str = "autoscale calls UpdateShardCount, which AWS refuses on an ON_DEMAND stream: it scales itself (allowed: stream.mode PROVISIONED, or no autoscale)";
+    let text = "name: t\nduration: 1h\nstream: {shards: 2, mode: ON_DEMAND}\nproducers: [{rate: 1/s}]\nevent_source_mapping: {StartingPosition: LATEST}\nautoscale:\n  metric: iterator_age\n  scale_out_above: 1m\n";
+    assert_eq!(errs(text), vec![format!("t.yaml:7:3: autoscale: {WHY}")]);
+    let text = "name: t\nduration: 1h\nstream: {shards: 2, StreamModeDetails: {StreamMode: ON_DEMAND}}\nproducers: [{rate: 1/s}]\nevent_source_mapping: {StartingPosition: LATEST}\nautoscale: {metric: write_utilisation, scale_out_above: 80%}\n";
+    assert_eq!(errs(text), vec![format!("t.yaml:6:12: autoscale: {WHY}")]);
+}
+
+#[test]
+fn on_demand_split_after_default_and_explicit() {
+    assert_eq!(
+        ok(MIN).simulation.on_demand_split_after,
+        SimDuration::from_secs(15 * 60)
+    );
+    let s = ok(&with("simulation: {on_demand_split_after: 5m}\n"));
+    assert_eq!(
+        s.simulation.on_demand_split_after,
+        SimDuration::from_secs(300)
+    );
+    let s = ok(&with("simulation: {on_demand_split_after: 0s}\n"));
+    assert_eq!(s.simulation.on_demand_split_after, SimDuration::ZERO);
+    let s = ok(&with("simulation: {on_demand_split_after: 1d}\n"));
+    assert_eq!(
+        s.simulation.on_demand_split_after,
+        SimDuration::from_hours(24)
+    );
+    assert_eq!(
+        errs(&with("simulation: {on_demand_split_after: 24h1s}\n")),
+        vec![
+            "t.yaml:9:37: simulation.on_demand_split_after: 1d1s is out of range (allowed: 0s..=1d)"
+        ]
+    );
+    one_err(
+        &with("simulation: {on_demand_split_after: 15}\n"),
+        "t.yaml:9:37: simulation.on_demand_split_after: `15` has no unit",
+    );
+}
+
+#[test]
+fn variants_add_change_and_remove_autoscale() {
+    let text = with(
+        "variants:\n  - name: scaled\n    autoscale: {metric: iterator_age, scale_out_above: 30s, max_shards: 8}\n  - name: plain\n",
+    );
+    let l = load_text(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(l.base.autoscale, None);
+    assert_eq!(l.variant("plain").unwrap().autoscale, None);
+    let a = l.variant("scaled").unwrap().autoscale.unwrap();
+    assert_eq!(
+        (a.metric, a.scale_out_above, a.max_shards, a.periods),
+        (AutoscaleMetric::IteratorAge, 30_000, 8, 1)
+    );
+    assert!(l.variant("scaled").unwrap().not_simulated.is_empty());
+
+    // Over a base block: keys merge, `null` removes the block.
+    let text = with(
+        "autoscale: {metric: iterator_age, scale_out_above: 1m}\nvariants:\n  - name: off\n    autoscale: null\n  - name: tighter\n    autoscale: {scale_out_above: 10s, scale_in_below: 1s}\n  - name: on-demand\n    stream: {mode: ON_DEMAND}\n    autoscale: null\n",
+    );
+    let l = load_text(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        l.base.autoscale.as_ref().map(|a| a.scale_out_above),
+        Some(60_000)
+    );
+    assert_eq!(l.variant("off").unwrap().autoscale, None);
+    let a = l.variant("tighter").unwrap().autoscale.unwrap();
+    assert_eq!((a.scale_out_above, a.scale_in_below), (10_000, Some(1_000)));
+    assert_eq!(l.variant("on-demand").unwrap().autoscale, None);
+
+    // A variant is checked like the base: its problems carry its prefix.
+    let text = with(
+        "autoscale: {metric: iterator_age, scale_out_above: 1m}\nvariants:\n  - name: on-demand\n    stream: {mode: ON_DEMAND}\n  - name: utilisation\n    autoscale: {metric: write_utilisation}\n",
+    );
+    assert_eq!(
+        errs(&text),
+        vec![
+            "t.yaml:9:12: variants[0].autoscale: autoscale calls UpdateShardCount, which AWS refuses on an ON_DEMAND stream: it scales itself (allowed: stream.mode PROVISIONED, or no autoscale)",
+            "t.yaml:9:52: variants[1].autoscale.scale_out_above: `1m` is a duration, but metric `write_utilisation` is a percentage (allowed: 1%..1000%)",
+        ]
+    );
+
+    // `--set` goes through the same checks.
+    let l = load_text(MIN).unwrap();
+    let s = l
+        .patched(
+            None,
+            &[
+                ("autoscale.metric", "write_utilisation"),
+                ("autoscale.scale_out_above", "75%"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(s.autoscale.map(|a| a.scale_out_above), Some(750_000));
+    let e = l
+        .patched(None, &[("autoscale.metric", "iterator_age")])
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("autoscale.scale_out_above: missing required key"),
+        "{e}"
+    );
+}
+
 // --- JSON ----------------------------------------------------------------------------
 
 #[test]
@@ -1504,6 +1847,14 @@ mod no_panic {
         "disable_mapping",
         "enable_mapping",
         "autoscale",
+        "metric",
+        "scale_out_above",
+        "scale_in_below",
+        "period",
+        "periods",
+        "cooldown",
+        "min_shards",
+        "max_shards",
         "simulation",
         "retry_backoff",
         "initial",
@@ -1512,6 +1863,7 @@ mod no_panic {
         "start_time",
         "sample_every",
         "max_events",
+        "on_demand_split_after",
         "variants",
         "expect",
         "Ref",
@@ -1556,6 +1908,8 @@ mod no_panic {
         "2026-01-01T00:00:00Z",
         "error",
         "report_failure",
+        "iterator_age",
+        "write_utilisation",
         "\"x\\ty\"",
         "'{\"a\": 1}'",
         "é",
@@ -1680,7 +2034,6 @@ event_source_mapping:
   KMSKeyArn: k
   Tags: {a: b}
 actions: [{at: 1m, update_shard_count: 3}]
-autoscale: {policy: target-tracking}
 ";
     let notes = ok(text).not_simulated;
     let want = [
@@ -1691,7 +2044,6 @@ autoscale: {policy: target-tracking}
         "event_source_mapping.MetricsConfig",
         "event_source_mapping.KMSKeyArn",
         "event_source_mapping.Tags",
-        "autoscale",
     ];
     let want: Vec<String> = want
         .iter()

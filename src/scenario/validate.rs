@@ -8,6 +8,7 @@
 
 use crate::wallclock::parse_iso8601_ms;
 use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 
 use crate::time::{SimDuration, SimTime, US_PER_MS, US_PER_S};
 
@@ -80,21 +81,49 @@ impl Checker<'_> {
         }
     }
 
+    /// A duration in `range`, or `default` when absent (and on error, with the problem
+    /// recorded).
+    fn duration_in(
+        &mut self,
+        path: &str,
+        text: Option<&String>,
+        default: SimDuration,
+        range: RangeInclusive<SimDuration>,
+    ) -> SimDuration {
+        let problems = self.problems.len();
+        let d = self.duration(path, text, default);
+        if self.problems.len() > problems || range.contains(&d) {
+            return d;
+        }
+        self.err_allowed(
+            path,
+            format!("{d} is out of range"),
+            format!("{}..={}", range.start(), range.end()),
+        );
+        default
+    }
+
     fn percent(&mut self, path: &str, text: Option<&String>, default: Ppm, max: Ppm) -> Ppm {
         let Some(t) = text else { return default };
+        self.percent_in(path, t, 0..=max).unwrap_or(default)
+    }
+
+    /// A percentage in `range` (whole percents at its ends), or `None` with the problem
+    /// recorded.
+    fn percent_in(&mut self, path: &str, t: &str, range: RangeInclusive<Ppm>) -> Option<Ppm> {
         match parse_percent(t) {
-            Ok(p) if p <= max => p,
+            Ok(p) if range.contains(&p) => Some(p),
             Ok(_) => {
                 self.err_allowed(
                     path,
                     format!("{t} is out of range"),
-                    format!("0%..{}%", max / 10_000),
+                    format!("{}%..{}%", range.start() / 10_000, range.end() / 10_000),
                 );
-                default
+                None
             }
             Err(e) => {
                 self.err(path, e);
-                default
+                None
             }
         }
     }
@@ -265,6 +294,9 @@ pub(crate) fn validate(
         ..stream
     };
     let actions = check_actions(&mut c, raw.actions.unwrap_or_default());
+    let autoscale = raw
+        .autoscale
+        .map(|a| check_autoscale(&mut c, a, stream.mode));
     let expect = check_expect(&mut c, raw.expect.unwrap_or_default());
 
     if !c.problems.is_empty() {
@@ -281,8 +313,7 @@ pub(crate) fn validate(
         mapping,
         simulation,
         actions,
-        // TODO(autoscale parsing): read `raw.autoscale` (a helper is on it).
-        autoscale: None,
+        autoscale,
         variant_names: Vec::new(),
         expect,
         not_simulated: Vec::new(),
@@ -292,7 +323,6 @@ pub(crate) fn validate(
         metrics_config: mapping_notes.metrics_config,
         kms_key: mapping_notes.kms_key,
         tags: mapping_notes.tags,
-        autoscale: raw.autoscale.is_some_and(|v| !v.is_null()),
     }));
     scenario.not_simulated = notes;
     Ok(scenario)
@@ -377,7 +407,185 @@ fn check_simulation(c: &mut Checker, s: RawSimulation) -> SimulationSpec {
         start_time_unix_ms,
         sample_every,
         max_events,
-        on_demand_split_after: SimDuration::from_secs(15 * 60),
+        on_demand_split_after: c.duration_in(
+            "simulation.on_demand_split_after",
+            s.on_demand_split_after.as_ref(),
+            SimDuration::from_secs(15 * 60),
+            SimDuration::ZERO..=SimDuration::from_hours(24),
+        ),
+    }
+}
+
+/// `autoscale`: the metric first, since it decides whether the thresholds are durations
+/// or percentages.
+fn check_autoscale(c: &mut Checker, a: RawAutoscale, mode: StreamMode) -> Autoscale {
+    const METRICS: &str = "iterator_age, write_utilisation";
+    let p = "autoscale";
+    if mode == StreamMode::OnDemand {
+        c.err_allowed(
+            p,
+            "autoscale calls UpdateShardCount, which AWS refuses on an ON_DEMAND stream: it \
+             scales itself",
+            "stream.mode PROVISIONED, or no autoscale",
+        );
+    }
+    let metric = match a.metric.as_deref() {
+        None => {
+            c.missing(join(p, "metric"));
+            None
+        }
+        Some("iterator_age") => Some(AutoscaleMetric::IteratorAge),
+        Some("write_utilisation") => Some(AutoscaleMetric::WriteUtilisation),
+        Some(other) => {
+            c.err_allowed(
+                join(p, "metric"),
+                format!("unknown value `{other}`"),
+                METRICS,
+            );
+            None
+        }
+    };
+    let out_path = join(p, "scale_out_above");
+    let scale_out_above = match a.scale_out_above.as_deref() {
+        None => {
+            c.missing(&out_path);
+            None
+        }
+        Some(t) => threshold(c, &out_path, t, metric),
+    };
+    let in_path = join(p, "scale_in_below");
+    let scale_in_below = a
+        .scale_in_below
+        .as_deref()
+        .and_then(|t| threshold(c, &in_path, t, metric).map(|v| (t, v)));
+    if let (Some((in_text, below)), Some(above), Some(out_text)) = (
+        scale_in_below,
+        scale_out_above,
+        a.scale_out_above.as_deref(),
+    ) {
+        // The band between the two keeps a metric that hovers near one threshold from
+        // scaling out and straight back in.
+        if below >= above {
+            c.err(
+                &in_path,
+                format!(
+                    "scale_in_below ({}) must be below scale_out_above ({})",
+                    in_text.trim(),
+                    out_text.trim()
+                ),
+            );
+        }
+    }
+    let period = c.duration_in(
+        &join(p, "period"),
+        a.period.as_ref(),
+        SimDuration::from_secs(60),
+        SimDuration::from_secs(1)..=SimDuration::from_hours(24),
+    );
+    let periods = a.periods.map_or(1, |n| {
+        c.int_in(&join(p, "periods"), n, 1, 1_440, "1..=1440")
+            .unwrap_or(1) as u32
+    });
+    let cooldown = c.duration_in(
+        &join(p, "cooldown"),
+        a.cooldown.as_ref(),
+        SimDuration::from_secs(5 * 60),
+        SimDuration::ZERO..=SimDuration::from_hours(7 * 24),
+    );
+    let mut shards = |key: &str, given: Option<i64>, default: u32| {
+        given.map_or(Some(default), |n| {
+            c.int_in(&join(p, key), n, 1, 10_000, "1..=10000")
+                .map(|n| n as u32)
+        })
+    };
+    let min_shards = shards("min_shards", a.min_shards, 1);
+    let max_shards = shards("max_shards", a.max_shards, 10_000);
+    if let (Some(min), Some(max)) = (min_shards, max_shards)
+        && max < min
+    {
+        c.err(
+            join(p, "max_shards"),
+            format!("max_shards ({max}) is below min_shards ({min})"),
+        );
+    }
+    // The stand-ins below are never seen: a recorded problem means no `Scenario`.
+    Autoscale {
+        metric: metric.unwrap_or(AutoscaleMetric::IteratorAge),
+        scale_out_above: scale_out_above.unwrap_or(1),
+        scale_in_below: scale_in_below.map(|(_, v)| v),
+        period,
+        periods,
+        cooldown,
+        min_shards: min_shards.unwrap_or(1),
+        max_shards: max_shards.unwrap_or(10_000),
+    }
+}
+
+/// An `autoscale` threshold in the metric's unit: iterator age as whole milliseconds
+/// above 0, write utilisation as parts per million in 1%..=1000%. Without a known metric
+/// (already reported) the text is only checked to be one or the other, so its own
+/// problems show in the same run.
+fn threshold(c: &mut Checker, path: &str, t: &str, metric: Option<AutoscaleMetric>) -> Option<u64> {
+    const AGE: &str = "a duration above 0s, like 30s or 2m";
+    const UTILISATION: &str = "1%..1000%";
+    let Some(metric) = metric else {
+        if parse_duration(t).is_err() && parse_percent(t).is_err() {
+            c.err_allowed(
+                path,
+                format!("`{}` is neither a duration nor a percentage", t.trim()),
+                "a duration for iterator_age, a percentage for write_utilisation",
+            );
+        }
+        return None;
+    };
+    let (name, own, other, allowed, in_other_unit) = match metric {
+        AutoscaleMetric::IteratorAge => (
+            "iterator_age",
+            "a duration",
+            "a percentage",
+            AGE,
+            parse_percent(t).is_ok(),
+        ),
+        AutoscaleMetric::WriteUtilisation => (
+            "write_utilisation",
+            "a percentage",
+            "a duration",
+            UTILISATION,
+            parse_duration(t).is_ok(),
+        ),
+    };
+    if in_other_unit {
+        c.err_allowed(
+            path,
+            format!("`{}` is {other}, but metric `{name}` is {own}", t.trim()),
+            allowed,
+        );
+        return None;
+    }
+    match metric {
+        AutoscaleMetric::IteratorAge => match parse_duration(t) {
+            Ok(d) if d.is_zero() => {
+                c.err_allowed(path, "must be longer than 0s", AGE);
+                None
+            }
+            // IteratorAge is counted in milliseconds, in CloudWatch and in the model.
+            Ok(d) if d.0 % US_PER_MS != 0 => {
+                c.err_allowed(
+                    path,
+                    format!("`{}` is not a whole number of milliseconds", t.trim()),
+                    AGE,
+                );
+                None
+            }
+            Ok(d) => Some(d.0 / US_PER_MS),
+            Err(e) => {
+                c.err(path, e);
+                None
+            }
+        },
+        AutoscaleMetric::WriteUtilisation => c
+            .percent_in(path, t, PPM_ONE / 100..=10 * PPM_ONE)
+            .map(u64::from),
     }
 }
 
