@@ -98,17 +98,23 @@ def timed(cmd: list[str], stdout_path: Path) -> tuple[float, int | None]:
     return wall, rss
 
 
-def best_of(n: int, cmd: list[str], stdout_path: Path) -> tuple[float, int | None, list[str]]:
-    """The fastest of n runs (the host is shared: the minimum is the least disturbed),
-    the highest peak memory, and every run's output."""
-    walls, peaks, outputs = [], [], []
+def rounds(n: int, cmds: list[tuple[str, list[str]]], tmp: Path) -> dict:
+    """Runs every command once per round, n rounds, so a busy spell of the shared host
+    falls on all of them alike. Per command: the fastest wall time (the least disturbed
+    run), the highest peak memory and every run's output."""
+    walls: dict[str, list[float]] = {label: [] for label, _ in cmds}
+    peaks: dict[str, list[int]] = {label: [] for label, _ in cmds}
+    outputs: dict[str, list[str]] = {label: [] for label, _ in cmds}
     for _ in range(max(n, 1)):
-        wall, rss = timed(cmd, stdout_path)
-        walls.append(wall)
-        if rss is not None:
-            peaks.append(rss)
-        outputs.append(stdout_path.read_text())
-    return min(walls), (max(peaks) if peaks else None), outputs
+        for i, (label, cmd) in enumerate(cmds):
+            out = tmp / f"run-{i}.out"
+            wall, rss = timed(cmd, out)
+            walls[label].append(wall)
+            if rss is not None:
+                peaks[label].append(rss)
+            outputs[label].append(out.read_text())
+    return {label: (min(walls[label]), max(peaks[label]) if peaks[label] else None,
+                    outputs[label]) for label, _ in cmds}
 
 
 def mib(kib: int | None) -> str:
@@ -171,7 +177,7 @@ def main() -> int:
     ap.add_argument("--no-coalesce", action="store_true",
                     help="skip the coalesced SimPy run")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run each timed command N times and keep the fastest")
+                    help="N rounds of every timed command; the fastest of each is kept")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     a = ap.parse_args()
 
@@ -201,34 +207,37 @@ def main() -> int:
                            stdout=subprocess.DEVNULL, check=True)
             model_args += ["--phases-from-trace", str(trace), "--read-delay-ms", "auto"]
 
-        k_wall, k_rss, k_out = best_of(a.repeat, [str(kinesim), "run", str(scenario),
-                                           "--duration", duration, "--format", "json"],
-                                tmp / "kinesim.json")
-        kin = json.loads(k_out[-1])
+        # kinesim's fixed cost (parsing, routing ten million keys, building the shards) is
+        # the same scenario for one simulated second; its summary also says whether this
+        # kinesim applies the read limit.
+        short = [str(kinesim), "run", str(scenario), "--duration", "1s", "--format", "json"]
         read_limit = a.read_mib_per_s
         if read_limit == "auto":
-            read_limit = "2" if models_read_limit(kin) else "0"
+            probe = subprocess.run(short, capture_output=True, check=True)
+            read_limit = "2" if models_read_limit(json.loads(probe.stdout)) else "0"
         model_args += ["--read-mib-per-s", read_limit]
-        # kinesim's fixed cost (parsing, routing ten million keys, building the shards):
-        # the same scenario for one simulated second.
-        k0_wall, _, _ = best_of(a.repeat, [str(kinesim), "run", str(scenario),
-                                        "--duration", "1s", "--format", "json"],
-                             tmp / "kinesim-1s.json")
 
-        runs = [("simpy", [])]
+        cmds = [("kinesim", [str(kinesim), "run", str(scenario), "--duration", duration,
+                             "--format", "json"]),
+                ("kinesim 1s", short),
+                ("simpy", [str(py), str(MODEL)] + model_args)]
         if not a.no_coalesce:
-            runs.append(("simpy --coalesce", ["--coalesce"]))
-        peers = []
-        for label, extra in runs:
-            out = tmp / "simpy.json"
-            wall, rss, outs = best_of(a.repeat, [str(py), str(MODEL)] + model_args + extra,
-                                      out)
-            docs = [json.loads(o) for o in outs]
-            # The fastest inner times too, with the counts of the last run (all equal).
-            best = docs[-1]
-            for part in ("setup", "simulate", "total"):
-                best["wall_s"][part] = min(d["wall_s"][part] for d in docs)
-            peers.append((label, best, wall, rss))
+            cmds.append(("simpy --coalesce", [str(py), str(MODEL)] + model_args
+                         + ["--coalesce"]))
+        res = rounds(a.repeat, cmds, tmp)
+
+    k_wall, k_rss, k_out = res["kinesim"]
+    kin = json.loads(k_out[-1])
+    k0_wall = res["kinesim 1s"][0]
+    peers = []
+    for label, _ in cmds[2:]:
+        wall, rss, outs = res[label]
+        docs = [json.loads(o) for o in outs]
+        # The fastest inner times too, with the counts of the last run (all equal).
+        best = docs[-1]
+        for part in ("setup", "simulate", "total"):
+            best["wall_s"][part] = min(d["wall_s"][part] for d in docs)
+        peers.append((label, best, wall, rss))
 
     rows = [
         ("records.written", lambda d: d["records"]["written"]),
