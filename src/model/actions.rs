@@ -46,8 +46,10 @@ impl World {
             return;
         };
         let what = describe(&action.kind);
-        let mut outcome = "done";
-        let mut reason = None;
+        if action.kind.is_reshard() {
+            self.reshard_action(&action.kind, what);
+            return;
+        }
         match &action.kind {
             ActionKind::DisableMapping => self.disable_mapping(),
             ActionKind::EnableMapping => self.request_enable(),
@@ -58,25 +60,16 @@ impl World {
             }
             ActionKind::Split { .. }
             | ActionKind::Merge { .. }
-            | ActionKind::UpdateShardCount { .. } => {
-                // R-RESHARD-1: its `reshard` trace line says what came of it.
-                reason = self.request_reshard(&action.kind, &what, self.action_log.len());
-                outcome = if reason.is_some() {
-                    "rejected"
-                } else {
-                    "in progress"
-                };
-            }
+            | ActionKind::UpdateShardCount { .. } => unreachable!("handled above"),
         }
-        if !action.kind.is_reshard() {
-            self.trace
-                .line(now, "action", || json!({"what": what, "outcome": outcome}));
-        }
+        let outcome = "done";
+        self.trace
+            .line(now, "action", || json!({"what": what, "outcome": outcome}));
         self.action_log.push(ActionOutcome {
             at_ms: now.as_millis(),
             action: what,
             outcome: outcome.into(),
-            reason,
+            reason: None,
             completed_ms: None,
         });
     }

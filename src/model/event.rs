@@ -23,6 +23,8 @@ pub enum Event {
     Sample,
     /// The scenario's `actions[index]` is due.
     Action { index: u32 },
-    /// The resharding in progress completes (R-RESHARD-4).
-    ReshardDone,
+    /// A resharding plan completes (R-RESHARD-4).
+    ReshardDone { plan: u32 },
+    /// The autoscale strategy looks at its metric.
+    Autoscale,
 }

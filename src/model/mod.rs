@@ -2,6 +2,7 @@
 //! the function. `World` owns all of it and handles the events of `event.rs`.
 
 pub mod actions;
+pub mod autoscale;
 pub mod destination;
 pub mod event;
 pub mod filter;

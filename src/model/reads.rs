@@ -104,6 +104,8 @@ pub struct PollState {
     /// GetRecords calls made, and those refused (ReadProvisionedThroughputExceeded).
     pub calls: u64,
     pub throttled: u64,
+    /// Data bytes the mapping read.
+    pub bytes: u64,
 }
 
 impl PollState {
@@ -170,6 +172,7 @@ impl PollState {
         self.recent.rotate_left(1);
         *self.recent.last_mut().expect("five slots") = Some(now);
         self.calls += 1;
+        self.bytes += bytes;
         if refused {
             self.throttled += 1;
         }

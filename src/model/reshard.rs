@@ -11,6 +11,7 @@
 use rand::RngExt;
 use serde_json::json;
 
+use crate::model::actions::ActionOutcome;
 use crate::model::event::Event;
 use crate::model::stream::HashRange;
 use crate::model::world::{Shard, World};
@@ -22,21 +23,29 @@ use crate::time::{SimDuration, SimTime, US_PER_S};
 pub const MAX_SHARDS: u32 = 10_000;
 /// At most this many UpdateShardCount calls per rolling 24 hours (R-RESHARD-1).
 pub const SCALING_CALLS_PER_DAY: usize = 10;
+/// An ON_DEMAND stream splits a shard whose incoming writes pass this (aws-evidence §4.3).
+pub const ON_DEMAND_SPLIT_BYTES_PER_SEC: u64 = 500_000;
 
 /// The stream's resharding state.
 #[derive(Clone, Debug, Default)]
 pub struct Resharding {
     /// Times of accepted UpdateShardCount calls (the rolling 24 h limit).
     scaling_calls: Vec<SimTime>,
-    /// The accepted request in progress: the stream is UPDATING until it completes.
-    in_progress: Option<Plan>,
+    /// Every plan accepted, by id; `None` once complete. A request (split, merge,
+    /// UpdateShardCount) makes the stream UPDATING until it completes; an ON_DEMAND
+    /// stream's own splits run side by side without that.
+    plans: Vec<Option<Plan>>,
+    /// The request in progress, if any: its plan id.
+    request: Option<u32>,
+    /// When the last resharding completed (autoscale's cooldown).
+    pub last_completed: Option<SimTime>,
 }
 
-/// What an accepted request will do when its steps are over.
+/// What an accepted plan will do when its steps are over.
 #[derive(Clone, Debug)]
 struct Plan {
-    /// Index of the request in the world's action log.
-    log_index: usize,
+    /// Index of the request in the world's action log (`None`: an ON_DEMAND split).
+    log_index: Option<usize>,
     what: String,
     /// Positions of the shards it closes.
     close: Vec<usize>,
@@ -47,8 +56,39 @@ struct Plan {
 impl Resharding {
     /// The stream is UPDATING (a request is in progress).
     pub fn is_updating(&self) -> bool {
-        self.in_progress.is_some()
+        self.request.is_some()
     }
+
+    /// Keeps `plan` until `Event::ReshardDone` with its id.
+    fn add(&mut self, plan: Plan) -> u32 {
+        self.plans.push(Some(plan));
+        (self.plans.len() - 1) as u32
+    }
+}
+
+/// The midpoint NewStartingHashKey of a range: the first key of its upper half.
+fn midpoint(r: HashRange) -> u128 {
+    r.start + (r.end - r.start) / 2 + 1
+}
+
+/// The two children of splitting `parent`'s range `r` at `key`: below it, and from it.
+fn split_children(r: HashRange, key: u128, parent: u32) -> Vec<(HashRange, Vec<u32>)> {
+    vec![
+        (
+            HashRange {
+                start: r.start,
+                end: key - 1,
+            },
+            vec![parent],
+        ),
+        (
+            HashRange {
+                start: key,
+                end: r.end,
+            },
+            vec![parent],
+        ),
+    ]
 }
 
 /// A request the AWS limits refuse: the exception's name and why.
@@ -120,7 +160,7 @@ impl World {
                 }
                 let r = self.shards[s].range;
                 // NewStartingHashKey: the midpoint unless given (R-RESHARD-1).
-                let key = at_hash_key.unwrap_or(r.start + (r.end - r.start) / 2 + 1);
+                let key = at_hash_key.unwrap_or(midpoint(r));
                 if key <= r.start || key > r.end {
                     return Err(refuse(
                         "InvalidArgumentException",
@@ -130,24 +170,7 @@ impl World {
                         ),
                     ));
                 }
-                let parent = vec![self.shards[s].number];
-                let children = vec![
-                    (
-                        HashRange {
-                            start: r.start,
-                            end: key - 1,
-                        },
-                        parent.clone(),
-                    ),
-                    (
-                        HashRange {
-                            start: key,
-                            end: r.end,
-                        },
-                        parent,
-                    ),
-                ];
-                (vec![s], children, 1)
+                (vec![s], split_children(r, key, self.shards[s].number), 1)
             }
             ActionKind::Merge { shards } => {
                 if stream.mode == StreamMode::OnDemand {
@@ -237,7 +260,7 @@ impl World {
             _ => unreachable!("only resharding actions are planned"),
         };
         let plan = Plan {
-            log_index: 0,
+            log_index: None,
             what: String::new(),
             close,
             open: opened,
@@ -245,10 +268,27 @@ impl World {
         Ok((plan, steps))
     }
 
-    /// A resharding request at the current time: accepted (the stream becomes UPDATING
-    /// and the shards change after the steps) or rejected with the AWS reason.
-    /// Returns the rejection reason, if any.
-    pub(crate) fn request_reshard(
+    /// A resharding request now (an operator's action or autoscale's call), recorded in
+    /// the action log: `in progress` until it completes, or `rejected` with the AWS
+    /// reason. Returns whether it was accepted.
+    pub(crate) fn reshard_action(&mut self, kind: &ActionKind, what: String) -> bool {
+        let now = self.now();
+        let reason = self.request_reshard(kind, &what, self.action_log.len());
+        let accepted = reason.is_none();
+        self.action_log.push(ActionOutcome {
+            at_ms: now.as_millis(),
+            action: what,
+            outcome: if accepted { "in progress" } else { "rejected" }.into(),
+            reason,
+            completed_ms: None,
+        });
+        accepted
+    }
+
+    /// Accepts a request (the stream becomes UPDATING and the shards change after the
+    /// steps) or refuses it with the AWS reason, which it returns; the `reshard` trace
+    /// line says which.
+    fn request_reshard(
         &mut self,
         kind: &ActionKind,
         what: &str,
@@ -268,12 +308,13 @@ impl World {
                 if matches!(kind, ActionKind::UpdateShardCount { .. }) {
                     self.resharding.scaling_calls.push(now);
                 }
-                plan.log_index = log_index;
+                plan.log_index = Some(log_index);
                 plan.what = what.to_string();
-                self.resharding.in_progress = Some(plan);
+                let id = self.resharding.add(plan);
+                self.resharding.request = Some(id);
                 let step = self.scenario.simulation.reshard_step;
                 let at = now + SimDuration(step.0.saturating_mul(steps.max(1)));
-                self.engine.schedule(at, Event::ReshardDone);
+                self.engine.schedule(at, Event::ReshardDone { plan: id });
                 None
             }
         }
@@ -282,11 +323,20 @@ impl World {
     /// The request in progress completes: its parents close (no more writes; they stay
     /// readable), its children open and take the writes of their hash ranges
     /// (R-RESHARD-2).
-    pub(crate) fn reshard_done(&mut self) {
+    pub(crate) fn reshard_done(&mut self, id: u32) {
         let now = self.now();
-        let Some(plan) = self.resharding.in_progress.take() else {
+        let Some(plan) = self
+            .resharding
+            .plans
+            .get_mut(id as usize)
+            .and_then(Option::take)
+        else {
             return;
         };
+        if self.resharding.request == Some(id) {
+            self.resharding.request = None;
+        }
+        self.resharding.last_completed = Some(now);
         for &p in &plan.close {
             self.shards[p].closed_at = Some(now);
         }
@@ -325,9 +375,40 @@ impl World {
             "reshard",
             || json!({"action": plan.what, "closed": closed, "opened": opened}),
         );
-        if let Some(entry) = self.action_log.get_mut(plan.log_index) {
+        if let Some(entry) = plan.log_index.and_then(|i| self.action_log.get_mut(i)) {
             entry.outcome = "done".into();
             entry.completed_ms = Some(now.as_millis());
+        }
+    }
+
+    /// ON_DEMAND (aws-evidence §4.3): once a minute, every open shard whose incoming
+    /// writes (accepted or not) passed 500 KB/s over that minute is split at its midpoint
+    /// `simulation.on_demand_split_after` later. These splits are the stream's own: no
+    /// request limits, several at once.
+    pub(crate) fn on_demand_check(&mut self) {
+        let now = self.now();
+        let after = self.scenario.simulation.on_demand_split_after;
+        for s in self.open_shards() {
+            let shard = &mut self.shards[s];
+            let offered = std::mem::take(&mut shard.offered_bytes_minute);
+            if shard.splitting || offered <= ON_DEMAND_SPLIT_BYTES_PER_SEC * 60 {
+                continue;
+            }
+            shard.splitting = true;
+            let r = shard.range;
+            if r.start == r.end {
+                continue; // a one-key range cannot split
+            }
+            let key = midpoint(r);
+            let plan = Plan {
+                log_index: None,
+                what: format!("on-demand split {}", shard.id),
+                close: vec![s],
+                open: split_children(r, key, shard.number),
+            };
+            let id = self.resharding.add(plan);
+            self.engine
+                .schedule(now + after, Event::ReshardDone { plan: id });
         }
     }
 }

@@ -11,6 +11,7 @@ use rand::RngExt;
 
 use crate::engine::{Engine, LimitHit};
 use crate::model::actions::ActionOutcome;
+use crate::model::autoscale::Autoscaler;
 use crate::model::destination::Destinations;
 use crate::model::event::Event;
 use crate::model::filter::Filters;
@@ -24,7 +25,7 @@ use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
 use crate::observe::trace::{JsonLines, Trace};
 use crate::rng::{Concern, substream};
-use crate::scenario::{Behaviour, PPM_ONE, PoisonTarget, ProducerKind, Scenario};
+use crate::scenario::{Behaviour, PPM_ONE, PoisonTarget, ProducerKind, Scenario, StreamMode};
 use crate::time::{SimDuration, SimTime, US_PER_S};
 
 /// Write limit of one shard per whole second (R-STREAM-3).
@@ -61,6 +62,10 @@ pub struct Shard {
     pub parents: Vec<u32>,
     /// Every parent is drained, so the mapping may read this shard (R-RESHARD-3).
     pub reads_allowed: bool,
+    /// ON_DEMAND: bytes offered to the shard since the last minute's check, and whether
+    /// its split is on its way.
+    pub offered_bytes_minute: u64,
+    pub splitting: bool,
     pub opened_at: SimTime,
     pub closed_at: Option<SimTime>,
     pub log: ShardLog,
@@ -93,6 +98,8 @@ impl Shard {
             range,
             // R-RESHARD-3: a shard without parents may be read at once.
             reads_allowed: parents.is_empty(),
+            offered_bytes_minute: 0,
+            splitting: false,
             parents,
             opened_at,
             closed_at: None,
@@ -152,6 +159,7 @@ pub struct World {
     pub(crate) enable_generation: u32,
     pub(crate) action_log: Vec<ActionOutcome>,
     pub(crate) resharding: Resharding,
+    pub(crate) autoscaler: Autoscaler,
     /// The mapping's read limits on every shard (R-STREAM-5, R-EFO-1).
     pub(crate) reads: ReadLimits,
     pub(crate) trace: Trace,
@@ -237,6 +245,9 @@ impl World {
         for (i, a) in s.actions.iter().enumerate() {
             engine.schedule(a.at, Event::Action { index: i as u32 });
         }
+        if let Some(a) = &s.autoscale {
+            engine.schedule(SimTime::ZERO + a.period, Event::Autoscale);
+        }
         if !s.simulation.sample_every.is_zero() {
             engine.schedule(SimTime::ZERO + s.simulation.sample_every, Event::Sample);
         }
@@ -257,6 +268,7 @@ impl World {
             enable_generation: 0,
             action_log: vec![],
             resharding: Resharding::default(),
+            autoscaler: Autoscaler::default(),
             reads: ReadLimits::of(&s.stream),
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
@@ -332,7 +344,8 @@ impl World {
             Event::MappingEnabled { generation } => self.enable_mapping(generation),
             Event::Sample => self.sample(),
             Event::Action { index } => self.action(index as usize),
-            Event::ReshardDone => self.reshard_done(),
+            Event::ReshardDone { plan } => self.reshard_done(plan),
+            Event::Autoscale => self.autoscale(),
         }
     }
 
@@ -343,6 +356,12 @@ impl World {
         let t_end = (t + SimDuration::from_secs(1)).min(self.end);
         if t_end < self.end {
             self.engine.schedule(t_end, Event::WriteTick);
+        }
+        if self.scenario.stream.mode == StreamMode::OnDemand
+            && t > SimTime::ZERO
+            && t.0.is_multiple_of(60 * US_PER_S)
+        {
+            self.on_demand_check();
         }
         let mut offers = std::mem::take(&mut self.offers);
         offers.clear();
@@ -359,6 +378,9 @@ impl World {
             .resize(self.shards.len(), (WRITE_LIMIT_RECORDS, WRITE_LIMIT_BYTES));
         self.appended.clear();
         for offer in &offers {
+            let offered_bytes = offer.run.count * offer.write_bytes;
+            self.shards[offer.shard].offered_bytes_minute += offered_bytes;
+            self.autoscaler.offered(offer.run.count, offered_bytes);
             let (recs_left, bytes_left) = &mut self.write_budget[offer.shard];
             let mut by_bytes = bytes_left
                 .checked_div(offer.write_bytes)
@@ -443,6 +465,8 @@ impl World {
                 .poll
                 .others_read(t, accept * offer.write_bytes, &self.reads);
             shard.metrics.put_units += accept * offer.write_bytes.div_ceil(PUT_UNIT_BYTES).max(1);
+            // ON_DEMAND bills each record rounded up to 1 KiB (R-COST-1).
+            shard.metrics.written_kib += accept * offer.write_bytes.div_ceil(1024).max(1);
             self.appended.push((offer.shard, first, accept));
         }
         self.offers = offers;

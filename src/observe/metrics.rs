@@ -155,6 +155,8 @@ pub struct ShardMetrics {
     pub latency: MsHistogram,
     /// Time spent with a failing batch waiting to be retried.
     pub blocked_us: u64,
+    /// Records written, each rounded up to 1 KiB (ON_DEMAND's billing unit).
+    pub written_kib: u64,
     /// How long the shard waited for its parents before the mapping read it (R-RESHARD-3).
     pub parent_wait_us: u64,
     pub batches: u64,

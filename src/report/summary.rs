@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::model::World;
 use crate::model::reads::ReadLimits;
 use crate::observe::metrics::{InvocationCounts, MsHistogram, RecordCounts};
-use crate::scenario::{Architecture, LaneBlocking, Scenario};
+use crate::scenario::{Architecture, ConsumerKind, LaneBlocking, Scenario, StreamMode};
 use crate::time::{SimDuration, US_PER_H};
 
 /// Prices of R-COST-1 (us-east-1, first tier), in USD.
@@ -15,6 +15,13 @@ pub const PRICE_GB_SECOND_X86_64: f64 = 0.000_016_666_7;
 pub const PRICE_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
 pub const PRICE_SHARD_HOUR: f64 = 0.015;
 pub const PRICE_PER_MILLION_PUT_UNITS: f64 = 0.014;
+/// Unconfirmed (aws-evidence §6.3): the official pages could not be read in full.
+pub const PRICE_EXTENDED_RETENTION_SHARD_HOUR: f64 = 0.02;
+pub const PRICE_EFO_CONSUMER_SHARD_HOUR: f64 = 0.015;
+pub const PRICE_EFO_PER_GB: f64 = 0.013;
+pub const PRICE_ON_DEMAND_STREAM_HOUR: f64 = 0.04;
+pub const PRICE_ON_DEMAND_PER_GB_WRITTEN: f64 = 0.08;
+pub const PRICE_ON_DEMAND_PER_GB_READ: f64 = 0.04;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -83,12 +90,15 @@ pub struct Concurrency {
 pub struct ReadStats {
     pub calls: u64,
     pub throttled: u64,
+    /// Data bytes the mapping read.
+    pub bytes: u64,
 }
 
 impl ReadStats {
     fn add(&mut self, other: ReadStats) {
         self.calls += other.calls;
         self.throttled += other.throttled;
+        self.bytes += other.bytes;
     }
 }
 
@@ -106,6 +116,46 @@ pub struct Cost {
     pub lambda_duration: f64,
     pub kinesis: f64,
     pub total: f64,
+    /// The parts of `kinesis`; those that do not apply are 0.
+    pub kinesis_detail: KinesisCost,
+}
+
+/// Kinesis's bill by dimension (R-COST-1): provisioned shard-hours and PUT payload
+/// units, or ON_DEMAND stream-hours and data written and read; enhanced fan-out and
+/// retention beyond 24 h on top.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct KinesisCost {
+    pub shard_hours: f64,
+    pub put_units: f64,
+    pub on_demand_stream_hours: f64,
+    pub on_demand_written: f64,
+    pub on_demand_read: f64,
+    pub enhanced_fan_out: f64,
+    pub extended_retention: f64,
+}
+
+impl KinesisCost {
+    fn total(&self) -> f64 {
+        self.shard_hours
+            + self.put_units
+            + self.on_demand_stream_hours
+            + self.on_demand_written
+            + self.on_demand_read
+            + self.enhanced_fan_out
+            + self.extended_retention
+    }
+
+    fn rounded(self) -> KinesisCost {
+        KinesisCost {
+            shard_hours: usd(self.shard_hours),
+            put_units: usd(self.put_units),
+            on_demand_stream_hours: usd(self.on_demand_stream_hours),
+            on_demand_written: usd(self.on_demand_written),
+            on_demand_read: usd(self.on_demand_read),
+            enhanced_fan_out: usd(self.enhanced_fan_out),
+            extended_retention: usd(self.extended_retention),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -185,6 +235,9 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
         format!(
             "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
         ),
+        format!(
+            "prices not confirmed by AWS's pages (aws-evidence §6.3), used where they apply: ON_DEMAND ${PRICE_ON_DEMAND_STREAM_HOUR}/stream-hour, ${PRICE_ON_DEMAND_PER_GB_WRITTEN}/GB written (records rounded up to 1 KiB), ${PRICE_ON_DEMAND_PER_GB_READ}/GB read by the mapping; enhanced fan-out ${PRICE_EFO_CONSUMER_SHARD_HOUR}/consumer-shard-hour and ${PRICE_EFO_PER_GB}/GB; retention beyond 24 h ${PRICE_EXTENDED_RETENTION_SHARD_HOUR}/shard-hour"
+        ),
     ];
     if !s.mapping.tumbling_window.is_zero() {
         a.push("tumbling windows are aligned on the wall clock; a window's final invocation carries no records; --events writes the plain Kinesis event, without the window fields (R-WINDOW-1..2)".to_string());
@@ -227,6 +280,7 @@ impl Summary {
             (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut shard_us = 0u64;
         let mut reads = ReadStats::default();
+        let mut written_kib = 0u64;
         let shards = world
             .shards()
             .iter()
@@ -245,7 +299,9 @@ impl Summary {
                 let shard_reads = ReadStats {
                     calls: sh.poll.calls,
                     throttled: sh.poll.throttled,
+                    bytes: sh.poll.bytes,
                 };
+                written_kib += m.written_kib;
                 reads.add(shard_reads);
                 let closed = sh.closed_at.map(|t| t.0).unwrap_or(end_us);
                 shard_us += closed.saturating_sub(sh.opened_at.0);
@@ -278,8 +334,26 @@ impl Summary {
         let lambda_requests = invocations.total as f64 / 1e6 * PRICE_LAMBDA_PER_MILLION_REQUESTS;
         let lambda_duration =
             billed_ms as f64 / 1000.0 * f64::from(s.function.memory_mb) / 1024.0 * gb_second;
-        let kinesis = shard_us as f64 / US_PER_H as f64 * PRICE_SHARD_HOUR
-            + put_units as f64 / 1e6 * PRICE_PER_MILLION_PUT_UNITS;
+        let shard_hours = shard_us as f64 / US_PER_H as f64;
+        let gb = |bytes: u64| bytes as f64 / (1u64 << 30) as f64;
+        let mut k = KinesisCost::default();
+        if s.stream.mode == StreamMode::OnDemand {
+            k.on_demand_stream_hours =
+                s.duration.0 as f64 / US_PER_H as f64 * PRICE_ON_DEMAND_STREAM_HOUR;
+            k.on_demand_written = gb(written_kib * 1024) * PRICE_ON_DEMAND_PER_GB_WRITTEN;
+            k.on_demand_read = gb(reads.bytes) * PRICE_ON_DEMAND_PER_GB_READ;
+        } else {
+            k.shard_hours = shard_hours * PRICE_SHARD_HOUR;
+            k.put_units = put_units as f64 / 1e6 * PRICE_PER_MILLION_PUT_UNITS;
+        }
+        if s.stream.consumer == ConsumerKind::EnhancedFanOut {
+            k.enhanced_fan_out =
+                shard_hours * PRICE_EFO_CONSUMER_SHARD_HOUR + gb(reads.bytes) * PRICE_EFO_PER_GB;
+        }
+        if s.stream.retention > SimDuration::from_hours(24) {
+            k.extended_retention = shard_hours * PRICE_EXTENDED_RETENTION_SHARD_HOUR;
+        }
+        let kinesis = k.total();
         Summary {
             run: RunInfo {
                 kinesim: env!("CARGO_PKG_VERSION").to_string(),
@@ -317,6 +391,7 @@ impl Summary {
                 lambda_duration: usd(lambda_duration),
                 kinesis: usd(kinesis),
                 total: usd(lambda_requests + lambda_duration + kinesis),
+                kinesis_detail: k.rounded(),
             },
             shards,
         }

@@ -15,9 +15,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
     let mut note = |path: &str| notes.push(format!("{path}: not simulated yet"));
     let m = &s.mapping;
 
-    if s.stream.mode == StreamMode::OnDemand {
-        note("stream.mode ON_DEMAND");
-    }
     if s.actions.iter().any(
         |a| matches!(&a.kind, ActionKind::UpdateMapping(u) if u.parallelization_factor.is_some()),
     ) {

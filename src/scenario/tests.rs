@@ -1193,7 +1193,6 @@ event_source_mapping:
         Some("arn:aws:kinesis:us-east-1:123456789012:stream/s")
     );
     for note in [
-        "stream.mode ON_DEMAND",
         "event_source_mapping.KMSKeyArn",
         "event_source_mapping.Tags",
         "event_source_mapping.MetricsConfig",
@@ -2037,7 +2036,6 @@ actions: [{at: 1m, update_shard_count: 3}]
 ";
     let notes = ok(text).not_simulated;
     let want = [
-        "stream.mode ON_DEMAND",
         "producers[0].retry_rejected",
         "function.behaviours[0].poison.partition_key on a rate producer's keys",
         "function.behaviours[1].poison.partition_key on a rate producer's keys",

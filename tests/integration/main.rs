@@ -14,4 +14,5 @@ mod parallelization;
 mod reads;
 mod resharding;
 mod rules;
+mod scaling;
 mod support;
