@@ -18,12 +18,22 @@ benchmark scenarios exercise, the way a SimPy user who cares about speed would w
   is retried after 1 s, 2 s, 4 s, 8 s, then every 12 s (R-ERR-5) until retention trims its
   records (R-ERR-2, R-ERR-6, R-STREAM-4); the expired records are dropped and the shard goes
   on with what is left;
+* optionally, reads see a record only some time after it arrives (--read-delay-ms, the
+  propagation of R-EFO-1) and a shard serves the mapping at most so many bytes a second
+  (--read-mib-per-s, R-STREAM-5, as kinesim models it: a byte credit refilled at that rate,
+  at most a second's worth banked; a call is allowed while the credit is not negative and
+  may overdraw it; a poll that finds it negative is a refused call);
 * the function's concurrency is not modelled: the run refuses a shard count above the
   account concurrency, where it could bind.
 
+Traffic: each shard gets --rate-per-shard, or, with --keys, its share of the stream's rate
+by MD5 routing of the keys `PREFIX-0 ..` (R-STREAM-1), which gives the same per-shard rates
+as kinesim.
+
 Time is an integer number of microseconds, as in kinesim, so the two models cut batches at
-the same record indexes when their shards have the same rates and poll phases (the phases
-are drawn here from Python's own generator, so they are not kinesim's).
+the same record indexes when their shards have the same rates and poll phases. The phases
+are drawn from Python's own generator unless --phases-from-trace fits them to a kinesim
+trace of the same scenario.
 
 Two ways to drive SimPy (same counts, different speed):
 
@@ -48,7 +58,11 @@ import time
 from collections import deque
 from decimal import Decimal, InvalidOperation
 
-import simpy
+try:
+    import simpy
+except ImportError:
+    sys.exit("simpy_esm.py needs SimPy: run it with benches/peers/.venv/bin/python (made by "
+             "compare.py), or `pip install simpy`")
 
 US_PER_S = 1_000_000
 # R-STREAM-3: per shard and whole second of simulated time.
