@@ -395,7 +395,15 @@ impl World {
         let Some(arrival) = shard.log.arrival(shard.read_pos.max(shard.log.head())) else {
             return;
         };
-        if !self.wants_records(s) {
+        // Only an idle lane takes pushed records at once; a busy one reads on when its
+        // batch ends, so records are not pushed one by one while it works.
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
+        let idle_wanting = (0..shard.lanes.len()).any(|l| {
+            shard.lanes[l].state == LaneState::Idle
+                && !self.lane_held(s, l)
+                && self.queued(s, l) < batch_size
+        });
+        if !idle_wanting {
             return;
         }
         let limits = self.reads;

@@ -7,7 +7,9 @@ const LIBRARY: &[(&str, &str)] = &[
     ("batch-timeout", include_str!("../../scenarios/batch-timeout.yaml")),
     ("batching-window-latency", include_str!("../../scenarios/batching-window-latency.yaml")),
     ("bisect-finds-the-poison", include_str!("../../scenarios/bisect-finds-the-poison.yaml")),
+    ("blocked-parent", include_str!("../../scenarios/blocked-parent.yaml")),
     ("duplicates", include_str!("../../scenarios/duplicates.yaml")),
+    ("hot-key", include_str!("../../scenarios/hot-key.yaml")),
     ("hot-shard", include_str!("../../scenarios/hot-shard.yaml")),
     ("invalid-item-identifier", include_str!("../../scenarios/invalid-item-identifier.yaml")),
     ("iterator-age-alarm", include_str!("../../scenarios/iterator-age-alarm.yaml")),
@@ -21,8 +23,11 @@ const LIBRARY: &[(&str, &str)] = &[
     ("report-failures-ignored", include_str!("../../scenarios/report-failures-ignored.yaml")),
     ("retention-too-short", include_str!("../../scenarios/retention-too-short.yaml")),
     ("retries-then-dlq", include_str!("../../scenarios/retries-then-dlq.yaml")),
+    ("scale-out-by-resharding", include_str!("../../scenarios/scale-out-by-resharding.yaml")),
+    ("shards-vs-parallelization", include_str!("../../scenarios/shards-vs-parallelization.yaml")),
     ("steady", include_str!("../../scenarios/steady.yaml")),
     ("throttled-by-reserved-concurrency", include_str!("../../scenarios/throttled-by-reserved-concurrency.yaml")),
+    ("too-many-consumers", include_str!("../../scenarios/too-many-consumers.yaml")),
     ("tumbling-window-without-state", include_str!("../../scenarios/tumbling-window-without-state.yaml")),
 ];
 
@@ -64,6 +69,16 @@ pub const TOPICS: &[(&str, &[&str])] = &[
             "more-shards-smaller-blast-radius",
             "parallelization-factor",
             "throttled-by-reserved-concurrency",
+        ],
+    ),
+    (
+        "Resharding and read capacity",
+        &[
+            "scale-out-by-resharding",
+            "blocked-parent",
+            "hot-key",
+            "shards-vs-parallelization",
+            "too-many-consumers",
         ],
     ),
     (
