@@ -171,9 +171,14 @@ pub struct World {
     pub(crate) end: SimTime,
     open: Vec<(usize, HashRange)>,
     offers: Vec<Offer>,
+    /// Records refused by the write limit that their producer sends again next second
+    /// (`retry_rejected`, R-STREAM-3).
+    retries: Vec<Offer>,
     appended: Vec<(usize, SeqIndex, u64)>,
     write_budget: Vec<(u64, u64)>,
     pending_poison: Vec<PendingPoison>,
+    /// Per producer: `retry_rejected`.
+    retries_rejected: Vec<bool>,
     filters: Filters,
     /// Per producer: the fraction of a record carried between ticks by `filter_pass`.
     filter_carry: Vec<u64>,
@@ -279,9 +284,15 @@ impl World {
             end,
             open,
             offers: vec![],
+            retries: vec![],
             appended: vec![],
             write_budget: vec![],
             pending_poison,
+            retries_rejected: s
+                .producers
+                .iter()
+                .map(|p| matches!(&p.kind, ProducerKind::Rate(r) if r.retry_rejected))
+                .collect(),
             filters: Filters::new(&s.mapping.filter_patterns),
             filter_carry: vec![0; s.producers.len()],
             poison_keys,
@@ -365,6 +376,7 @@ impl World {
         }
         let mut offers = std::mem::take(&mut self.offers);
         offers.clear();
+        self.take_retries(t, &mut offers);
         self.traffic.offers(
             t,
             t_end,
@@ -398,6 +410,11 @@ impl World {
             let shard = &mut self.shards[offer.shard];
             if rejected > 0 {
                 shard.metrics.records.rejected += rejected;
+                if self.retries_rejected[usize::from(offer.run.tag.producer)] {
+                    let mut again = *offer;
+                    again.run.count = rejected;
+                    self.retries.push(again);
+                }
                 self.trace.line(
                     t,
                     "reject",
@@ -475,6 +492,27 @@ impl World {
             for k in 0..self.appended.len() {
                 self.schedule_push(self.appended[k].0);
             }
+        }
+    }
+
+    /// The records refused last second that their producers send again, first in this
+    /// second's writes, all arriving at its start [choice]. A refusing shard that has
+    /// closed since passes them to the open shard now holding the start of its range.
+    fn take_retries(&mut self, t: SimTime, offers: &mut Vec<Offer>) {
+        for mut retry in self.retries.drain(..) {
+            let shard = &self.shards[retry.shard];
+            if shard.closed_at.is_some() {
+                let key = shard.range.start;
+                match self.open.iter().find(|(_, r)| r.contains(key)) {
+                    Some(&(open, _)) => retry.shard = open,
+                    None => continue,
+                }
+            }
+            retry.run.t_base = t.0;
+            retry.run.k0 = 0;
+            retry.run.step_num = 0;
+            retry.run.step_den = 1;
+            offers.push(retry);
         }
     }
 

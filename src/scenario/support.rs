@@ -28,9 +28,6 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
                     "producers[{i}].filter_pass: ignored without event_source_mapping.FilterCriteria"
                 ));
             }
-            if r.retry_rejected {
-                note(&format!("producers[{i}].retry_rejected"));
-            }
         }
     }
     let has_rate_producer = s

@@ -2036,7 +2036,6 @@ actions: [{at: 1m, update_shard_count: 3}]
 ";
     let notes = ok(text).not_simulated;
     let want = [
-        "producers[0].retry_rejected",
         "function.behaviours[0].poison.partition_key on a rate producer's keys",
         "function.behaviours[1].poison.partition_key on a rate producer's keys",
         "event_source_mapping.MetricsConfig",

@@ -124,3 +124,30 @@ fn r_stream_5_other_consumers_take_their_share_and_the_mapping_falls_behind() {
     let efo = simulate(&s, None, Default::default()).unwrap();
     assert!(efo.iterator_age_ms.max < 1_000, "{:?}", efo.iterator_age_ms);
 }
+
+#[test]
+fn r_stream_3_refused_writes_are_sent_again_next_second_with_retry_rejected() {
+    // 1,500 records/s for a minute into one shard that takes 1,000 a second.
+    let run = |retry: bool| {
+        let mut s = base("retry-rejected", 1, secs(300));
+        let mut p = rate("p", 1_500, 100, 100, at(60));
+        if let ProducerKind::Rate(r) = &mut p.kind {
+            r.retry_rejected = retry;
+        }
+        s.producers.push(p);
+        simulate(&s, None, Default::default()).unwrap()
+    };
+    let dropped = run(false);
+    assert_eq!(dropped.records.written, 60_000);
+    assert_eq!(dropped.records.rejected, 30_000);
+    let retried = run(true);
+    // Every record gets in, 30 s late at worst; each refusal counts (500, 1,000, ...).
+    assert_eq!(retried.records.written, 90_000);
+    assert!(
+        retried.records.rejected > 30_000 * 10,
+        "{}",
+        retried.records.rejected
+    );
+    assert_eq!(retried.records.pending, 0);
+    assert_conservation(&retried);
+}
