@@ -196,13 +196,16 @@ impl World {
         lane.generation = lane.generation.wrapping_add(1);
     }
 
-    /// Records of lane `l` queued (read, not batched).
-    fn queued(&self, s: usize, l: usize) -> u64 {
+    /// Whether lane `l` has fewer than BatchSize records queued (read, not batched):
+    /// it wants more. Counts no further than BatchSize, however long a blocked lane's
+    /// queue has grown.
+    fn queue_short(&self, s: usize, l: usize) -> bool {
         let shard = &self.shards[s];
         let lane = &shard.lanes[l];
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
         shard
             .log
-            .count_lane(lane.queue_start(), shard.read_pos, lane.index)
+            .lane_has_fewer(lane.queue_start(), shard.read_pos, lane.index, batch_size)
     }
 
     /// With `lane_blocking: shard`, a failing lane holds every lane of its shard
@@ -217,9 +220,7 @@ impl World {
 
     /// Whether some lane the poll would feed is free and short of BatchSize records.
     fn wants_records(&self, s: usize) -> bool {
-        let batch_size = u64::from(self.scenario.mapping.batch_size);
-        (0..self.shards[s].lanes.len())
-            .any(|l| !self.lane_held(s, l) && self.queued(s, l) < batch_size)
+        (0..self.shards[s].lanes.len()).any(|l| !self.lane_held(s, l) && self.queue_short(s, l))
     }
 
     /// A poll event (R-POLL-1): trims, then reads if a lane wants records.
@@ -322,10 +323,7 @@ impl World {
         let mut end = from;
         let mut bytes = 0u64;
         let mut capped = false;
-        shard.log.for_each_in(from, avail_end, |a, b, run| {
-            if capped {
-                return;
-            }
+        shard.log.for_each_in_while(from, avail_end, |a, b, run| {
             let room_records = GET_RECORDS_MAX_RECORDS - (end - from);
             let per = u64::from(run.data_bytes).max(1);
             let room_bytes = (GET_RECORDS_MAX_BYTES - bytes) / per;
@@ -337,6 +335,7 @@ impl World {
             if take < b - a {
                 capped = true;
             }
+            !capped
         });
         shard.read_pos = end;
         shard.poll.record_call(now, bytes, false);
@@ -397,11 +396,10 @@ impl World {
         };
         // Only an idle lane takes pushed records at once; a busy one reads on when its
         // batch ends, so records are not pushed one by one while it works.
-        let batch_size = u64::from(self.scenario.mapping.batch_size);
         let idle_wanting = (0..shard.lanes.len()).any(|l| {
             shard.lanes[l].state == LaneState::Idle
                 && !self.lane_held(s, l)
-                && self.queued(s, l) < batch_size
+                && self.queue_short(s, l)
         });
         if !idle_wanting {
             return;
@@ -494,10 +492,7 @@ impl World {
         let mut window_end: Option<SimTime> = None;
         shard
             .log
-            .for_each_in_lane(start, shard.read_pos, lane.index, |a, b, run| {
-                if capped {
-                    return;
-                }
+            .for_each_in_lane_while(start, shard.read_pos, lane.index, |a, b, run| {
                 let cost = u64::from(run.entry_bytes) + 1;
                 let room = batch_size - records;
                 let mut fit = (budget / cost).min(b - a).min(room);
@@ -513,7 +508,7 @@ impl World {
                     fit = fit.min(arrived.saturating_sub(a - run.first));
                     if fit == 0 {
                         capped = true;
-                        return;
+                        return false;
                     }
                 }
                 if fit > 0 {
@@ -525,6 +520,8 @@ impl World {
                 if fit < b - a {
                     capped = true;
                 }
+                // Stop at the first limit: the rest of a long queue is not this batch.
+                !capped && records < batch_size
             });
         let full = capped || records >= batch_size;
         (first.unwrap_or(start), end, records, full)

@@ -5,21 +5,25 @@
 //! partial response a few. Pruned as the checkpoint passes, so it stays bounded by what
 //! is in flight (design.md §3).
 
+use std::collections::VecDeque;
+
 use crate::model::stream::SeqIndex;
 
+/// A deque, because the checkpoint prunes from the front while batches add at the back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RangeSet {
-    ranges: Vec<(SeqIndex, SeqIndex)>,
+    ranges: VecDeque<(SeqIndex, SeqIndex)>,
 }
 
 impl RangeSet {
     /// How many indexes of `[a, b)` are in the set.
     pub fn count_in(&self, a: SeqIndex, b: SeqIndex) -> u64 {
-        if self.ranges.is_empty() {
-            return 0;
-        }
+        // The ranges are sorted and disjoint: skip those ending at or before `a` by
+        // binary search, so a set that grows while a lane is blocked costs log n.
+        let from = self.ranges.partition_point(|&(_, y)| y <= a);
         self.ranges
-            .iter()
+            .range(from..)
+            .take_while(|&&(x, _)| x < b)
             .map(|&(x, y)| y.min(b).saturating_sub(x.max(a)))
             .sum()
     }
@@ -30,9 +34,9 @@ impl RangeSet {
             return;
         }
         // The common case, batches following each other: at or after the last range.
-        match self.ranges.last_mut() {
-            None => return self.ranges.push((a, b)),
-            Some(last) if a > last.1 => return self.ranges.push((a, b)),
+        match self.ranges.back_mut() {
+            None => return self.ranges.push_back((a, b)),
+            Some(last) if a > last.1 => return self.ranges.push_back((a, b)),
             Some(last) if a >= last.0 => {
                 last.1 = last.1.max(b);
                 return;
@@ -40,35 +44,35 @@ impl RangeSet {
             _ => {}
         }
         let (mut a, mut b) = (a, b);
-        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut out = VecDeque::with_capacity(self.ranges.len() + 1);
         let mut placed = false;
         for &(x, y) in &self.ranges {
             if y < a {
-                out.push((x, y));
+                out.push_back((x, y));
             } else if x > b {
                 if !placed {
-                    out.push((a, b));
+                    out.push_back((a, b));
                     placed = true;
                 }
-                out.push((x, y));
+                out.push_back((x, y));
             } else {
                 a = a.min(x);
                 b = b.max(y);
             }
         }
         if !placed {
-            out.push((a, b));
+            out.push_back((a, b));
         }
         self.ranges = out;
     }
 
     /// Forgets every index below `upto`.
     pub fn prune_below(&mut self, upto: SeqIndex) {
-        if self.ranges.first().is_none_or(|r| r.0 >= upto) {
-            return;
+        // From the front only: costs what it removes, not what the set holds.
+        while self.ranges.front().is_some_and(|&(_, y)| y <= upto) {
+            self.ranges.pop_front();
         }
-        self.ranges.retain(|&(_, y)| y > upto);
-        if let Some(first) = self.ranges.first_mut() {
+        if let Some(first) = self.ranges.front_mut() {
             first.0 = first.0.max(upto);
         }
     }

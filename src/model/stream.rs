@@ -260,11 +260,41 @@ impl ShardLog {
         lane: u8,
         mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
     ) {
-        self.for_each_in(a, b, |x, y, run| {
+        self.for_each_in_lane_while(a, b, lane, |x, y, run| {
+            f(x, y, run);
+            true
+        });
+    }
+
+    /// Like `for_each_in_lane`, stopping after the first slice for which `f` returns false.
+    pub fn for_each_in_lane_while(
+        &self,
+        a: SeqIndex,
+        b: SeqIndex,
+        lane: u8,
+        mut f: impl FnMut(SeqIndex, SeqIndex, &Run) -> bool,
+    ) {
+        self.for_each_in_while(a, b, |x, y, run| {
             if run.lane == lane && !run.tag.filtered {
                 f(x, y, run)
+            } else {
+                true
             }
         });
+    }
+
+    /// Whether `[a, b)` holds fewer than `limit` records of `lane` for the function;
+    /// looks no further than it must.
+    pub fn lane_has_fewer(&self, a: SeqIndex, b: SeqIndex, lane: u8, limit: u64) -> bool {
+        if !self.mixed {
+            return self.count_lane(a, b, lane) < limit;
+        }
+        let mut seen = 0;
+        self.for_each_in_lane_while(a, b, lane, |x, y, _| {
+            seen += y - x;
+            seen < limit
+        });
+        seen < limit
     }
 
     /// Records of `lane` in `[a, b)`: (to the function, filtered).
@@ -305,13 +335,13 @@ impl ShardLog {
         }
         let mut left = n;
         let mut found = None;
-        self.for_each_in_lane(from, end, lane, |x, y, _| {
-            if found.is_none() {
-                if left < y - x {
-                    found = Some(x + left);
-                } else {
-                    left -= y - x;
-                }
+        self.for_each_in_lane_while(from, end, lane, |x, y, _| {
+            if left < y - x {
+                found = Some(x + left);
+                false
+            } else {
+                left -= y - x;
+                true
             }
         });
         found
@@ -335,6 +365,20 @@ impl ShardLog {
         b: SeqIndex,
         mut f: impl FnMut(SeqIndex, SeqIndex, &Run),
     ) {
+        self.for_each_in_while(a, b, |x, y, run| {
+            f(x, y, run);
+            true
+        });
+    }
+
+    /// Like `for_each_in`, stopping after the first slice for which `f` returns false:
+    /// a reader that needs only the front of a long backlog pays for the front only.
+    pub fn for_each_in_while(
+        &self,
+        a: SeqIndex,
+        b: SeqIndex,
+        mut f: impl FnMut(SeqIndex, SeqIndex, &Run) -> bool,
+    ) {
         // Only what the log still holds: trimmed indexes have no records.
         let (a, b) = (a.max(self.head), b.min(self.next));
         if a >= b {
@@ -350,7 +394,9 @@ impl ShardLog {
             if run.first >= b {
                 break;
             }
-            f(run.first.max(a), run.end().min(b), run);
+            if !f(run.first.max(a), run.end().min(b), run) {
+                break;
+            }
             pos += 1;
         }
     }
