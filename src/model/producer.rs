@@ -133,13 +133,20 @@ impl Traffic {
     }
 
     /// The open shards changed (R-RESHARD-2): each rate producer's keys are routed over
-    /// the new ranges from the first record not yet written, where uniform progressions
-    /// restart.
+    /// the new ranges from the first record not yet written. A uniform progression goes
+    /// on from where it is, as if the new slots had always had their weights: each
+    /// new slot counts as written the records it would have had by then, so a
+    /// resharding neither adds nor drops records (R-TRAFFIC-1).
     pub fn reroute(&mut self, open: &[(usize, HashRange)]) {
+        let now = self.written_until;
         for p in &mut self.producers {
             if let StateKind::Rate(st) = &mut p.kind {
                 st.route(&p.name, open);
-                st.origin = self.written_until.max(st.spec.start);
+                let rate = st.rate_at(st.origin);
+                let span = now.0.saturating_sub(st.origin.0);
+                for (k, w) in st.k_next.iter_mut().zip(&st.weights) {
+                    *k = records_by(span, slot_rate(rate, *w));
+                }
             }
         }
     }
@@ -231,6 +238,18 @@ fn key_json_len(name: &str, spec: &RateProducer) -> u16 {
         len = len.max(json_string_len(key));
     }
     len as u16
+}
+
+/// A slot's rate in micro-records per second: its weight of the producer's rate.
+fn slot_rate(rate_urps: u64, weight: f64) -> u64 {
+    (rate_urps as f64 * weight).round() as u64
+}
+
+/// Records of a uniform progression of `r` micro-records per second that arrive in the
+/// first `span_us` after its origin: record k arrives at origin + floor(k * 1e12 / r) us,
+/// so the first arriving at or after the span's end is ceil(span * r / 1e12).
+fn records_by(span_us: u64, r: u64) -> u64 {
+    (u128::from(span_us) * u128::from(r)).div_ceil(1_000_000_000_000u128) as u64
 }
 
 impl RateState {
@@ -356,14 +375,11 @@ impl RateState {
             match self.spec.arrival {
                 Arrival::Uniform => {
                     for s in 0..self.weights.len() {
-                        let r = (rate as f64 * self.weights[s]).round() as u64;
+                        let r = slot_rate(rate, self.weights[s]);
                         if r == 0 {
                             continue;
                         }
-                        // Record k arrives at origin + floor(k * 1e12 / r) us; the first
-                        // k arriving at or after `b` is ceil((b - origin) * r / 1e12).
-                        let span = u128::from(b.0 - self.origin.0);
-                        let k_hi = (span * u128::from(r)).div_ceil(1_000_000_000_000u128) as u64;
+                        let k_hi = records_by(b.0 - self.origin.0, r);
                         let k_lo = self.k_next[s];
                         if k_hi <= k_lo {
                             continue;

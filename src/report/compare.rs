@@ -52,6 +52,14 @@ const METRICS: &[Metric] = &[
         better: Better::Neither,
         get: |s| s.records.written as f64,
     },
+    // Refused by the shard write limit (R-STREAM-3): a hot shard or key.
+    Metric {
+        section: "Records",
+        label: "rejected writes",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s| s.records.rejected as f64,
+    },
     Metric {
         section: "Records",
         label: "delivered",
@@ -81,6 +89,14 @@ const METRICS: &[Metric] = &[
         unit: Unit::Count,
         better: Better::Lower,
         get: |s| s.records.duplicates as f64,
+    },
+    // GetRecords calls refused by the shared read limit (R-STREAM-5).
+    Metric {
+        section: "Records",
+        label: "read throttles",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s| s.reads.throttled as f64,
     },
     Metric {
         section: "Iterator age",
@@ -199,7 +215,12 @@ const METRICS: &[Metric] = &[
 ];
 
 /// Rows shown only when some run has a value: they are zero in most scenarios.
-const RARE: &[&str] = &["to destination", "timeouts"];
+const RARE: &[&str] = &[
+    "rejected writes",
+    "to destination",
+    "timeouts",
+    "read throttles",
+];
 
 /// What the marks mean, under the table.
 const LEGEND: &str = "best where the runs differ: fewer lost or duplicates, more delivered, lower age, latency, cost";

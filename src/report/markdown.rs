@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use crate::report::Summary;
 use crate::report::text::{
-    Row, SHARD_HEADS, conservation, dollars, human_ms, invocation_rows, record_rows, shard_cells,
-    shard_notes, thousands, variant_label,
+    Row, SHARD_HEADS, conservation, dollars, human_ms, invocation_rows, read_rows, record_rows,
+    shard_cells, shard_notes, thousands, variant_label,
 };
 
 /// Escapes what Markdown (GitHub's dialect included) would read as markup in free text:
@@ -70,6 +70,11 @@ pub fn write_markdown(summary: &Summary, out: &mut impl Write) -> io::Result<()>
     table_of_rows(out, "records", &record_rows(&s.records))?;
     writeln!(out, "\n## Invocations\n")?;
     table_of_rows(out, "invocations", &invocation_rows(&s.invocations))?;
+    let reads = read_rows(&s.reads);
+    if !reads.is_empty() {
+        writeln!(out, "\n## Reads\n")?;
+        table_of_rows(out, "reads", &reads)?;
+    }
 
     writeln!(out, "\n## Timing\n")?;
     writeln!(out, "| | p50 | p90 | p99 | max |")?;

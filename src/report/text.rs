@@ -13,7 +13,7 @@ use super::paint::Paint;
 
 use crate::observe::metrics::{InvocationCounts, RecordCounts};
 use crate::report::Summary;
-use crate::report::summary::ShardSummary;
+use crate::report::summary::{ReadStats, ShardSummary};
 
 /// One labelled count, with an optional short explanation.
 pub(crate) struct Row {
@@ -109,6 +109,23 @@ pub(crate) fn record_rows(r: &RecordCounts) -> Vec<Row> {
     ];
     rows.extend(rare.into_iter().filter(|r| r.value > 0));
     rows
+}
+
+/// The mapping's GetRecords calls, shown only when the shared read limit refused some
+/// (R-STREAM-5): then they explain a backlog the function did not cause.
+pub(crate) fn read_rows(r: &ReadStats) -> Vec<Row> {
+    if r.throttled == 0 {
+        return vec![];
+    }
+    vec![
+        row("GetRecords calls", r.calls, None, false),
+        row(
+            "throttled",
+            r.throttled,
+            Some("refused by the shard's shared 2 MiB/s (ReadProvisionedThroughputExceeded)"),
+            true,
+        ),
+    ]
 }
 
 /// The invocation counters: the common outcomes always, the rare ones when they happened.
@@ -322,6 +339,10 @@ pub fn write_text_styled(summary: &Summary, out: &mut impl Write, colour: bool) 
     };
     write_rows(out, "Records", &record_rows(&s.records))?;
     write_rows(out, "Invocations", &invocation_rows(&s.invocations))?;
+    let reads = read_rows(&s.reads);
+    if !reads.is_empty() {
+        write_rows(out, "Reads", &reads)?;
+    }
 
     writeln!(out, "\n{}", p.bold("Timing"))?;
     let a = &s.iterator_age_ms;
