@@ -606,10 +606,10 @@ impl World {
         if !batch.final_window {
             let last_arrival = shard.log.arrival(last).unwrap_or(now);
             // R-METRIC-1: iterator age at every send, from the batch's last record.
-            shard
-                .metrics
-                .iterator_age
-                .record(now.saturating_since(last_arrival).as_millis());
+            let age = now.saturating_since(last_arrival).as_millis();
+            shard.metrics.iterator_age.record(age);
+            let since = &mut shard.metrics.since_sample;
+            since.age_max_ms = since.age_max_ms.max(age);
         }
         let m = &mut shard.metrics;
         let lane = &mut shard.lanes[l];

@@ -23,6 +23,7 @@ use crate::model::reads::{PollState, ReadLimits};
 use crate::model::reshard::Resharding;
 use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
 use crate::observe::metrics::ShardMetrics;
+use crate::observe::timeseries::{SampleBase, ShardSample, ShardState};
 use crate::observe::trace::{JsonLines, Trace};
 use crate::rng::{Concern, substream};
 use crate::scenario::{Behaviour, PPM_ONE, PoisonTarget, ProducerKind, Scenario, StreamMode};
@@ -43,6 +44,8 @@ pub struct Outputs {
     pub destination: Option<Box<dyn Write>>,
     /// The event of each invocation.
     pub events: Option<Box<dyn Write>>,
+    /// Keep a row per shard per `sample_every` (`World::timeseries`).
+    pub timeseries: bool,
 }
 
 /// Why a run could not complete.
@@ -126,6 +129,66 @@ impl Shard {
                 .all(|l| l.state == LaneState::Idle && l.window.is_none() && l.inflight.is_none())
     }
 
+    /// The shard's row of the time series at `now`, and the counters reset for the next.
+    fn sample_row(&mut self, now: SimTime, lag_ms: u64) -> ShardSample {
+        let m = &self.metrics;
+        let (r, i) = (&m.records, &m.invocations);
+        let base = m.since_sample;
+        let lost = r.discarded + r.expired;
+        let errors = i.errors + i.timeouts + i.invalid_response;
+        let fated =
+            r.delivered + r.to_destination + r.discarded + r.filtered + r.skipped + r.expired;
+        let blocked_now = self.lanes.iter().any(Lane::is_blocked);
+        let failing_now = self.lanes.iter().any(|l| match l.state {
+            LaneState::Waiting(b) | LaneState::Invoking(b) => b.failures > 0,
+            LaneState::Idle => false,
+        });
+        let state = if self.closed_at.is_some() && self.is_drained() {
+            ShardState::Closed
+        } else if !self.reads_allowed {
+            ShardState::WaitingForParents
+        } else if errors > base.errors || failing_now {
+            ShardState::Failing
+        } else if i.throttles > base.throttles || blocked_now {
+            ShardState::Throttled
+        } else if i.total > base.invocations {
+            ShardState::Processing
+        } else {
+            ShardState::Idle
+        };
+        let row = ShardSample {
+            t_ms: now.as_millis(),
+            shard: self.number,
+            state,
+            written: r.written - base.written,
+            rejected: r.rejected - base.rejected,
+            delivered: r.delivered - base.delivered,
+            lost: lost - base.lost,
+            pending: r.written.saturating_sub(fated),
+            iterator_age_ms: base.age_max_ms,
+            checkpoint_lag_ms: lag_ms,
+            invocations: i.total - base.invocations,
+            errors: errors - base.errors,
+            throttles: i.throttles - base.throttles,
+            concurrency: self
+                .lanes
+                .iter()
+                .filter(|l| matches!(l.state, LaneState::Invoking(_)))
+                .count() as u32,
+        };
+        self.metrics.since_sample = SampleBase {
+            written: r.written,
+            rejected: r.rejected,
+            delivered: r.delivered,
+            lost,
+            invocations: i.total,
+            errors,
+            throttles: i.throttles,
+            age_max_ms: 0,
+        };
+        row
+    }
+
     /// Closed and read to its end: its last batches are all that is left.
     pub fn is_exhausted(&self) -> bool {
         self.closed_at.is_some() && self.read_pos >= self.log.next_index()
@@ -160,6 +223,8 @@ pub struct World {
     pub(crate) action_log: Vec<ActionOutcome>,
     pub(crate) resharding: Resharding,
     pub(crate) autoscaler: Autoscaler,
+    /// The time series, when kept.
+    timeseries: Option<Vec<ShardSample>>,
     /// The mapping's read limits on every shard (R-STREAM-5, R-EFO-1).
     pub(crate) reads: ReadLimits,
     pub(crate) trace: Trace,
@@ -274,6 +339,7 @@ impl World {
             action_log: vec![],
             resharding: Resharding::default(),
             autoscaler: Autoscaler::default(),
+            timeseries: outputs.timeseries.then(Vec::new),
             reads: ReadLimits::of(&s.stream),
             trace: Trace::new(outputs.trace),
             destination_out: JsonLines::new(outputs.destination),
@@ -411,9 +477,22 @@ impl World {
             if rejected > 0 {
                 shard.metrics.records.rejected += rejected;
                 if self.retries_rejected[usize::from(offer.run.tag.producer)] {
-                    let mut again = *offer;
-                    again.run.count = rejected;
-                    self.retries.push(again);
+                    // One waiting offer per producer, shard and lane, however long the
+                    // producer has been refused: its records wait as a count. [choice]
+                    // With lognormal sizes, waiting records keep the size of the oldest.
+                    let same = |r: &&mut Offer| {
+                        r.shard == offer.shard
+                            && r.run.lane == offer.run.lane
+                            && r.run.tag == offer.run.tag
+                    };
+                    match self.retries.iter_mut().find(same) {
+                        Some(waiting) => waiting.run.count += rejected,
+                        None => {
+                            let mut again = *offer;
+                            again.run.count = rejected;
+                            self.retries.push(again);
+                        }
+                    }
                 }
                 self.trace.line(
                     t,
@@ -569,7 +648,8 @@ impl World {
         self.traffic.reroute(&self.open);
     }
 
-    /// Samples each shard's checkpoint lag (R-METRIC-1).
+    /// Samples each shard's checkpoint lag (R-METRIC-1), and its time-series row when
+    /// they are kept.
     fn sample(&mut self) {
         let now = self.now();
         let next = now + self.scenario.simulation.sample_every;
@@ -586,7 +666,15 @@ impl World {
                 .map(|a| now.saturating_since(a).as_millis())
                 .unwrap_or(0);
             shard.metrics.checkpoint_lag.record(lag);
+            if let Some(rows) = self.timeseries.as_mut() {
+                rows.push(shard.sample_row(now, lag));
+            }
         }
+    }
+
+    /// The time series kept (`Outputs::timeseries`): rows in time order, then shard order.
+    pub fn timeseries(&self) -> &[ShardSample] {
+        self.timeseries.as_deref().unwrap_or(&[])
     }
 
     /// Settles the run at its end: retention trims what it must, and every record not

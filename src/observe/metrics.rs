@@ -166,4 +166,6 @@ pub struct ShardMetrics {
     pub billed_ms: u64,
     /// PUT payload units of accepted writes (R-COST-1).
     pub put_units: u64,
+    /// The counters at the last time-series sample.
+    pub since_sample: crate::observe::timeseries::SampleBase,
 }

@@ -21,13 +21,14 @@ pub fn not_simulated_notes(s: &Scenario) -> Vec<String> {
         note("actions update_mapping.ParallelizationFactor");
     }
     for (i, p) in s.producers.iter().enumerate() {
-        if let ProducerKind::Rate(r) = &p.kind {
-            if r.filter_pass < PPM_ONE && m.filter_patterns.is_empty() {
-                // The share passing FilterCriteria means nothing without FilterCriteria.
-                ignored.push(format!(
-                    "producers[{i}].filter_pass: ignored without event_source_mapping.FilterCriteria"
-                ));
-            }
+        if let ProducerKind::Rate(r) = &p.kind
+            && r.filter_pass < PPM_ONE
+            && m.filter_patterns.is_empty()
+        {
+            // The share passing FilterCriteria means nothing without FilterCriteria.
+            ignored.push(format!(
+                "producers[{i}].filter_pass: ignored without event_source_mapping.FilterCriteria"
+            ));
         }
     }
     let has_rate_producer = s

@@ -24,6 +24,7 @@ fn run_all(s: &Scenario) -> (Summary, Vec<Value>, Vec<Value>, Vec<String>) {
         trace: Some(Box::new(trace.clone())),
         destination: Some(Box::new(dest.clone())),
         events: Some(Box::new(events.clone())),
+        ..Default::default()
     };
     let summary = simulate(s, None, outputs).unwrap();
     let events = events.text().lines().map(str::to_string).collect();

@@ -150,6 +150,7 @@ fn run_with_outputs(s: &Scenario, events: bool) -> (Summary, String, String, Str
             trace: Some(Box::new(trace.clone())),
             destination: Some(Box::new(destination.clone())),
             events: events.then(|| Box::new(ev.clone()) as Box<dyn std::io::Write>),
+            ..Default::default()
         },
     )
     .expect("the run completes");

@@ -16,3 +16,4 @@ mod resharding;
 mod rules;
 mod scaling;
 mod support;
+mod timeseries;
