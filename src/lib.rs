@@ -37,3 +37,22 @@ pub fn simulate(
     world.run()?;
     Ok(Summary::of(&world, variant))
 }
+
+/// [`simulate`], keeping the run's time series (`Outputs::timeseries`) for reports and
+/// timelines: one row per shard per `simulation.sample_every`, in time then shard order.
+pub fn simulate_with_series(
+    scenario: &scenario::Scenario,
+    variant: Option<&str>,
+    outputs: Outputs,
+) -> Result<(Summary, Vec<observe::timeseries::ShardSample>), RunError> {
+    let mut world = World::new(
+        scenario,
+        Outputs {
+            timeseries: true,
+            ..outputs
+        },
+    );
+    world.run()?;
+    let summary = Summary::of(&world, variant);
+    Ok((summary, world.timeseries().to_vec()))
+}

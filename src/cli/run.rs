@@ -13,7 +13,9 @@ use clap::Args;
 
 use super::{CliError, Format, Out};
 use crate::model::{Outputs, RunError};
-use crate::report::{Summary, markdown, text};
+use crate::observe::timeseries::ShardSample;
+use crate::report::files::{self, ReportRun};
+use crate::report::{Summary, markdown, text, timeline};
 use crate::scenario::{self, ProducerKind, Scenario};
 use crate::time::{SimDuration, SimTime};
 
@@ -43,6 +45,11 @@ pub struct RunArgs {
     /// Write the event each invocation receives (the exact Kinesis event JSON), one per line.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// Write a report into DIR: report.html (one self-contained page), report.md,
+    /// summary.json, timeseries.csv and the charts as .svg files; all or nothing. An
+    /// existing DIR is replaced only if it holds nothing but such files.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--duration`: a scenario-format duration that is not zero.
@@ -108,7 +115,22 @@ pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
             temps.push((flag, path, tmp));
         }
     }
-    let summary = crate::simulate(&s, variant, outputs).map_err(|e| match e {
+    // Checked and staged before the run, so that a bad DIR costs no simulation.
+    let staged = match &args.report {
+        Some(dir) => {
+            Some(StagedDir::beside(dir).map_err(|source| file_error("--report", dir, source))?)
+        }
+        None => None,
+    };
+    // The text summary ends with the shard timeline, and a report charts the run: both
+    // need the time series (a row per shard per sample, small next to the run itself).
+    let with_series = args.format == Format::Text || staged.is_some();
+    let result = if with_series {
+        crate::simulate_with_series(&s, variant, outputs)
+    } else {
+        crate::simulate(&s, variant, outputs).map(|summary| (summary, vec![]))
+    };
+    let (summary, series) = result.map_err(|e| match e {
         RunError::Limit(l) => CliError::Limit(l),
         RunError::Output(source) => CliError::File {
             flag: "output",
@@ -116,19 +138,55 @@ pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
             source,
         },
     })?;
+    if let (Some(dir), Some(staged)) = (&args.report, &staged) {
+        let run = ReportRun {
+            summary: &summary,
+            samples: &series,
+            retention_ms: s.stream.retention.as_millis(),
+        };
+        write_report(staged, &run).map_err(|source| file_error("--report", dir, source))?;
+    }
     // The world, and with it every writer, is gone: the files are flushed and closed.
     for (flag, path, tmp) in temps {
         tmp.persist(path)
             .map_err(|source| file_error(flag, path, source))?;
     }
-    out.emit(&render(&summary, args.format, out.colour))
+    if let (Some(dir), Some(staged)) = (&args.report, staged) {
+        staged
+            .persist(dir)
+            .map_err(|source| file_error("--report", dir, source))?;
+    }
+    out.emit(&render(&summary, &series, args.format, out.colour))
+}
+
+/// The names a report writes; a directory holding only these may be replaced.
+fn is_report_file(name: &str) -> bool {
+    matches!(
+        name,
+        "report.html" | "report.md" | "summary.json" | "timeseries.csv"
+    ) || name.ends_with(".svg")
+}
+
+/// Writes every file of the report into the staging directory.
+fn write_report(staged: &StagedDir, run: &ReportRun<'_>) -> io::Result<()> {
+    let mut all = files::files(run);
+    all.push((
+        "summary.json".to_string(),
+        render(run.summary, &[], Format::Json, false),
+    ));
+    for (name, bytes) in all {
+        fs::write(staged.path().join(name), bytes)?;
+    }
+    Ok(())
 }
 
 /// The summary in `format`, whole, so that it is printed in one write or not at all.
-fn render(summary: &Summary, format: Format, colour: bool) -> Vec<u8> {
+/// The text form ends with the shard timeline of `series`.
+fn render(summary: &Summary, series: &[ShardSample], format: Format, colour: bool) -> Vec<u8> {
     let mut buf = Vec::new();
     match format {
-        Format::Text => text::write_text_styled(summary, &mut buf, colour),
+        Format::Text => text::write_text_styled(summary, &mut buf, colour)
+            .and_then(|()| timeline::write_text(summary, series, &mut buf, colour)),
         Format::Markdown => markdown::write_markdown(summary, &mut buf),
         Format::Json => serde_json::to_writer_pretty(&mut buf, summary)
             .map_err(io::Error::from)
@@ -153,30 +211,15 @@ struct TempFile {
 }
 
 impl TempFile {
-    /// Creates `.NAME.PID-N.tmp` in the directory of `target`, so that the final rename
-    /// stays on one file system and replaces the target in one step.
+    /// Creates `.NAME.PID-N.tmp` beside `target`.
     fn beside(target: &Path) -> io::Result<(TempFile, File)> {
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let name = target
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?
-            .to_string_lossy();
-        let pid = std::process::id();
-        for n in 0..100 {
-            let path = dir.join(format!(".{name}.{pid}-{n}.tmp"));
-            match File::options().write(true).create_new(true).open(&path) {
-                Ok(file) => return Ok((TempFile { path: Some(path) }, file)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "no free temporary file name",
-        ))
+        let mut file = None;
+        let path = free_name_beside(target, "tmp", |p| {
+            file = Some(File::options().write(true).create_new(true).open(p)?);
+            Ok(())
+        })?;
+        let file = file.expect("created with the name");
+        Ok((TempFile { path: Some(path) }, file))
     }
 
     /// Moves the file over `target` (replacing it) and keeps it. Every handle to it must
@@ -191,6 +234,135 @@ impl TempFile {
             }
         }
     }
+}
+
+/// A directory being filled beside its final path (`.NAME.PID-N.tmp`), removed with
+/// everything in it on drop unless persisted.
+struct StagedDir {
+    path: Option<PathBuf>,
+}
+
+impl StagedDir {
+    /// Checks that `target` is absent, or a directory of report files only (so that a
+    /// report never replaces anything else), and creates the staging directory.
+    fn beside(target: &Path) -> io::Result<StagedDir> {
+        if let Some(kept) = foreign_entry(target)? {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "exists and holds {kept}, which is not a report file; remove it or choose another directory"
+                ),
+            ));
+        }
+        let path = free_name_beside(target, "tmp", |p| fs::create_dir(p))?;
+        Ok(StagedDir { path: Some(path) })
+    }
+
+    fn path(&self) -> &Path {
+        self.path.as_deref().expect("not yet persisted")
+    }
+
+    /// Moves the directory to `target`. An earlier report there is moved aside first and
+    /// removed once the new one is in place (put back if the move fails).
+    fn persist(mut self, target: &Path) -> io::Result<()> {
+        let path = self.path.take().expect("persisted once");
+        let result = (|| {
+            let old = match fs::symlink_metadata(target) {
+                Ok(_) => {
+                    // Checked again: the directory may have changed during the run.
+                    if let Some(kept) = foreign_entry(target)? {
+                        return Err(io::Error::new(
+                            io::ErrorKind::AlreadyExists,
+                            format!("now holds {kept}, which is not a report file"),
+                        ));
+                    }
+                    let old = free_name_beside(target, "old", |_| Ok(()))?;
+                    fs::rename(target, &old)?;
+                    Some(old)
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            if let Err(e) = fs::rename(&path, target) {
+                if let Some(old) = &old {
+                    let _ = fs::rename(old, target);
+                }
+                return Err(e);
+            }
+            if let Some(old) = old {
+                // Only report files are in it (checked above).
+                let _ = fs::remove_dir_all(old);
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&path);
+        }
+        result
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// The first entry of directory `target` that a report would not have written, if any;
+/// `target` being something other than a directory counts as one. Nothing: `None`.
+fn foreign_entry(target: &Path) -> io::Result<Option<String>> {
+    let meta = match fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return Ok(Some("a file (not a directory)".into()));
+    }
+    let mut names: Vec<String> = fs::read_dir(target)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<io::Result<_>>()?;
+    names.sort();
+    Ok(names
+        .into_iter()
+        .find(|n| !is_report_file(n))
+        .map(|n| format!("`{n}`")))
+}
+
+/// `.NAME.PID-N.SUFFIX` in the directory of `target`, for the first N that does not exist
+/// yet and that `create` accepts: beside it, so that the final rename stays on one file
+/// system and replaces the target in one step.
+fn free_name_beside(
+    target: &Path,
+    suffix: &str,
+    mut create: impl FnMut(&Path) -> io::Result<()>,
+) -> io::Result<PathBuf> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?
+        .to_string_lossy();
+    let pid = std::process::id();
+    for n in 0..100 {
+        let path = dir.join(format!(".{name}.{pid}-{n}.{suffix}"));
+        if fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        match create(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary file name",
+    ))
 }
 
 impl Drop for TempFile {

@@ -4,6 +4,9 @@
 
 use std::io::{self, Write};
 
+use super::files::{Chart, ReportRun};
+use super::paint::Paint;
+use super::timeline;
 use crate::report::Summary;
 use crate::report::text::{
     Row, SHARD_HEADS, conservation, dollars, human_ms, invocation_rows, read_rows, record_rows,
@@ -44,6 +47,25 @@ fn table_of_rows(out: &mut dyn Write, what: &str, rows: &[Row]) -> io::Result<()
         )?;
     }
     Ok(())
+}
+
+/// `report.md`: the summary, the shard timeline as a text grid, and the charts, which
+/// are the `.svg` files written beside it.
+pub fn report(run: &ReportRun<'_>, charts: &[Chart]) -> String {
+    let mut buf = Vec::new();
+    write_markdown(run.summary, &mut buf).expect("writing into memory cannot fail");
+    buf.extend_from_slice(b"\n## Timeline\n\n");
+    buf.extend_from_slice(
+        b"One row per shard, children under their parents ([as a picture](timeline.svg)).\n\n```text\n",
+    );
+    timeline::write_grid(run.summary, run.samples, &mut buf, Paint(false))
+        .expect("writing into memory cannot fail");
+    buf.extend_from_slice(b"```\n\n## Over time\n");
+    for c in charts {
+        buf.extend_from_slice(format!("\n![{}]({}.svg)\n", c.title, c.stem).as_bytes());
+    }
+    buf.extend_from_slice(b"\nThe numbers behind the charts: [timeseries.csv](timeseries.csv); the summary: [summary.json](summary.json).\n");
+    String::from_utf8(buf).expect("the writers write UTF-8")
 }
 
 /// Writes the summary as a Markdown document.

@@ -28,4 +28,7 @@ impl Paint {
     pub fn green(self, t: &str) -> String {
         self.wrap("32", t)
     }
+    pub fn magenta(self, t: &str) -> String {
+        self.wrap("35", t)
+    }
 }

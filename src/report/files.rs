@@ -1,0 +1,318 @@
+//! The files of `--report DIR`: what each chart plots, and the list of (name, bytes)
+//! the command line writes. `summary.json` is the command line's own `--format json`,
+//! added there so that there is one way of writing it.
+
+use super::svg::{LineChart, PALETTE, Reference, Scale, Series, line_chart};
+use super::text::{human_ms, thousands};
+use super::timeline::Grid;
+use crate::observe::timeseries::{CSV_HEADER, ShardSample};
+use crate::report::Summary;
+
+/// Columns of the HTML timeline at most (about one per pixel of its width).
+pub const HTML_COLUMNS: usize = 720;
+/// Above this many shards, charts plot the max and mean over shards instead of a line
+/// per shard: a legend of 50 colours helps nobody.
+pub const PER_SHARD_LINES: usize = 12;
+
+/// One run as the reports need it.
+pub struct ReportRun<'a> {
+    pub summary: &'a Summary,
+    pub samples: &'a [ShardSample],
+    /// The stream's retention at the start (the line iterator age must stay under).
+    pub retention_ms: u64,
+}
+
+/// A chart of a report: its file stem (`iterator-age` → `iterator-age.svg`) and title.
+pub struct Chart {
+    pub stem: &'static str,
+    pub title: &'static str,
+    /// Drawn for inlining in HTML, and as a standalone `.svg` file.
+    pub inline: String,
+    pub standalone: String,
+}
+
+fn duration_tick(v: f64) -> String {
+    super::svg::axis_time(v.round() as u64)
+}
+
+fn count_tick(v: f64) -> String {
+    if v >= 10.0 || v == 0.0 {
+        thousands(v.round() as u64)
+    } else {
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+/// Sample end times, ascending.
+fn times(samples: &[ShardSample]) -> Vec<u64> {
+    let mut t: Vec<u64> = samples.iter().map(|r| r.t_ms).collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+/// A line per shard of `value`, or the max and mean over the shards open at each sample
+/// when there are many shards. Shards are in summary (id) order.
+fn per_shard(
+    summary: &Summary,
+    samples: &[ShardSample],
+    value: fn(&ShardSample) -> Option<f64>,
+) -> (Vec<Series>, Option<String>) {
+    let times = times(samples);
+    let shard_count = summary.shards.len();
+    if shard_count <= PER_SHARD_LINES {
+        let mut points: Vec<Vec<(u64, Option<f64>)>> = vec![vec![]; shard_count];
+        for r in samples {
+            if let Some(p) = points.get_mut(r.shard as usize) {
+                p.push((r.t_ms, value(r)));
+            }
+        }
+        let series = summary
+            .shards
+            .iter()
+            .zip(points)
+            .enumerate()
+            .map(|(i, (sh, points))| Series {
+                name: sh.id.clone(),
+                colour: PALETTE[i % PALETTE.len()].to_string(),
+                points,
+            })
+            .collect();
+        return (series, None);
+    }
+    let mut max = vec![None::<f64>; times.len()];
+    let mut sum = vec![(0.0f64, 0u32); times.len()];
+    for r in samples {
+        let (Ok(j), Some(v)) = (times.binary_search(&r.t_ms), value(r)) else {
+            continue;
+        };
+        max[j] = Some(max[j].map_or(v, |m: f64| m.max(v)));
+        sum[j].0 += v;
+        sum[j].1 += 1;
+    }
+    let series = vec![
+        Series {
+            name: "max over shards".into(),
+            colour: PALETTE[1].into(),
+            points: times.iter().copied().zip(max).collect(),
+        },
+        Series {
+            name: "mean over shards".into(),
+            colour: PALETTE[0].into(),
+            points: times
+                .iter()
+                .zip(sum)
+                .map(|(&t, (s, n))| (t, (n > 0).then(|| s / f64::from(n))))
+                .collect(),
+        },
+    ];
+    (series, Some(format!("{shard_count} shards")))
+}
+
+/// The sample times and the stream's total of `value` at each.
+fn stream_sums(samples: &[ShardSample], value: fn(&ShardSample) -> u64) -> (Vec<u64>, Vec<u64>) {
+    let times = times(samples);
+    let mut sums = vec![0u64; times.len()];
+    for r in samples {
+        if let Ok(j) = times.binary_search(&r.t_ms) {
+            sums[j] += value(r);
+        }
+    }
+    (times, sums)
+}
+
+/// The stream's total of `value` per sample, per second of the sample's interval.
+fn stream_rate(
+    samples: &[ShardSample],
+    name: &str,
+    colour: &str,
+    value: fn(&ShardSample) -> u64,
+) -> Series {
+    let (times, sums) = stream_sums(samples, value);
+    let points = times
+        .iter()
+        .enumerate()
+        .map(|(j, &t)| {
+            let from = if j == 0 { 0 } else { times[j - 1] };
+            let secs = (t - from).max(1) as f64 / 1000.0;
+            (t, Some(sums[j] as f64 / secs))
+        })
+        .collect();
+    Series {
+        name: name.into(),
+        colour: colour.into(),
+        points,
+    }
+}
+
+/// The stream's total of `value` per sample.
+fn stream_total(
+    samples: &[ShardSample],
+    name: &str,
+    colour: &str,
+    value: fn(&ShardSample) -> u64,
+) -> Series {
+    let (times, sums) = stream_sums(samples, value);
+    Series {
+        name: name.into(),
+        colour: colour.into(),
+        points: times
+            .iter()
+            .zip(sums)
+            .map(|(&t, v)| (t, Some(v as f64)))
+            .collect(),
+    }
+}
+
+/// A linear chart of counts with no reference line.
+fn counts<'a>(title: &'a str, unit: &'a str, end_ms: u64, series: Vec<Series>) -> LineChart<'a> {
+    LineChart {
+        title,
+        unit,
+        end_ms,
+        series,
+        scale: Scale::Linear,
+        reference: None,
+        format: count_tick,
+        note: None,
+    }
+}
+
+/// The charts of a run, in report order.
+pub fn charts(run: &ReportRun<'_>) -> Vec<Chart> {
+    let (s, rows) = (run.summary, run.samples);
+    let end_ms = s.simulated_ms;
+    let interval = times(rows).first().copied().unwrap_or(0);
+    let per = format!("per {}", human_ms(interval));
+    let mut out = vec![];
+    let mut add = |stem: &'static str, title: &'static str, chart: LineChart<'_>| {
+        out.push(Chart {
+            stem,
+            title,
+            inline: line_chart(&chart, false),
+            standalone: line_chart(&chart, true),
+        });
+    };
+
+    let (series, note) = per_shard(s, rows, |r| {
+        (r.iterator_age_ms > 0).then_some(r.iterator_age_ms as f64)
+    });
+    add(
+        "iterator-age",
+        "Iterator age",
+        LineChart {
+            title: "Iterator age per shard",
+            unit: "largest at a send in each interval, log scale",
+            end_ms,
+            series,
+            scale: Scale::LogDuration,
+            reference: (run.retention_ms > 0).then(|| Reference {
+                value: run.retention_ms as f64,
+                label: format!(
+                    "retention {}: older records expire",
+                    human_ms(run.retention_ms)
+                ),
+            }),
+            format: duration_tick,
+            note,
+        },
+    );
+
+    let (series, note) = per_shard(s, rows, |r| Some(r.pending as f64));
+    add(
+        "pending",
+        "Backlog",
+        LineChart {
+            title: "Backlog per shard",
+            unit: "records written and not yet past the checkpoint",
+            end_ms,
+            series,
+            scale: Scale::Linear,
+            reference: None,
+            format: count_tick,
+            note,
+        },
+    );
+
+    let rate = |name, colour, value| stream_rate(rows, name, colour, value);
+    add(
+        "throughput",
+        "Throughput",
+        counts(
+            "Stream throughput",
+            "records/s, mean over each interval",
+            end_ms,
+            vec![
+                rate("written", PALETTE[0], |r| r.written),
+                rate("delivered", PALETTE[2], |r| r.delivered),
+                rate("lost", PALETTE[1], |r| r.lost),
+                rate("rejected", PALETTE[3], |r| r.rejected),
+            ],
+        ),
+    );
+    let total = |name, colour, value| stream_total(rows, name, colour, value);
+    add(
+        "concurrency",
+        "Concurrency",
+        counts(
+            "Concurrency",
+            "invocations in flight at each sample, whole stream",
+            end_ms,
+            vec![total("in flight", PALETTE[4], |r| u64::from(r.concurrency))],
+        ),
+    );
+    add(
+        "errors",
+        "Failures and throttles",
+        counts(
+            "Failed invocations and throttles",
+            &per,
+            end_ms,
+            vec![
+                total("failed invocations", PALETTE[1], |r| r.errors),
+                total("throttles", PALETTE[3], |r| r.throttles),
+            ],
+        ),
+    );
+    out
+}
+
+/// `timeseries.csv`: the header and a row per shard per sample.
+pub fn csv(samples: &[ShardSample]) -> Vec<u8> {
+    let mut s = String::with_capacity(64 * (samples.len() + 1));
+    s.push_str(CSV_HEADER);
+    s.push('\n');
+    for r in samples {
+        s.push_str(&r.csv_row());
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+/// Every file of the report but `summary.json`, in a fixed order.
+pub fn files(run: &ReportRun<'_>) -> Vec<(String, Vec<u8>)> {
+    let charts = charts(run);
+    let grid = Grid::new(run.summary, run.samples, HTML_COLUMNS);
+    let mut out = vec![
+        (
+            "report.html".to_string(),
+            super::html::report(run, &grid, &charts).into_bytes(),
+        ),
+        (
+            "report.md".to_string(),
+            super::markdown::report(run, &charts).into_bytes(),
+        ),
+        ("timeseries.csv".to_string(), csv(run.samples)),
+        (
+            "timeline.svg".to_string(),
+            super::svg::timeline(run.summary, &grid, true).into_bytes(),
+        ),
+    ];
+    for c in charts {
+        out.push((format!("{}.svg", c.stem), c.standalone.into_bytes()));
+    }
+    out
+}
