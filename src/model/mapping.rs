@@ -741,9 +741,9 @@ impl World {
         self.unblock(s, l);
         self.catch_up(s);
         // With shard-wide blocking, the other lanes were held by this one.
-        let lanes: Vec<usize> = match self.scenario.simulation.lane_blocking {
-            LaneBlocking::Lane => vec![l],
-            LaneBlocking::Shard => (0..self.shards[s].lanes.len()).collect(),
+        let lanes = match self.scenario.simulation.lane_blocking {
+            LaneBlocking::Lane => l..l + 1,
+            LaneBlocking::Shard => 0..self.shards[s].lanes.len(),
         };
         for k in lanes {
             if self.shards[s].lanes[k].state == LaneState::Idle {
