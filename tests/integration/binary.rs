@@ -1,6 +1,8 @@
 //! Running the built `kinesim` binary from tests: one place for the command, its output
 //! and its exit code.
 
+use std::fs;
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The binary, with colour off.
@@ -35,4 +37,14 @@ pub fn assert_exit(o: &Output, expected: i32) {
         stdout(o),
         stderr(o)
     );
+}
+
+/// The names in `dir`, sorted.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
-use crate::binary::{assert_exit, kinesim, run, stderr, stdout};
+use crate::binary::{assert_exit, dir_entries, kinesim, run, stderr, stdout};
 
 /// A small valid scenario with two variants; `extra` is appended at the top level.
 fn scenario_text(extra: &str) -> String {
@@ -32,15 +32,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A `file:line:col:` prefix on some line of `text` for `file`.

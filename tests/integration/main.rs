@@ -12,6 +12,7 @@ mod invariants;
 mod lifecycle;
 mod parallelization;
 mod reads;
+mod report;
 mod resharding;
 mod rules;
 mod scaling;
