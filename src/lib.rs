@@ -45,6 +45,17 @@ pub fn simulate_with_series(
     variant: Option<&str>,
     outputs: Outputs,
 ) -> Result<(Summary, Vec<observe::timeseries::ShardSample>), RunError> {
+    simulate_reporting(scenario, variant, outputs, |_, _| {})
+}
+
+/// [`simulate_with_series`], calling `progress(now, end)` now and then (see
+/// [`World::run_reporting`]): for a progress bar on long runs.
+pub fn simulate_reporting(
+    scenario: &scenario::Scenario,
+    variant: Option<&str>,
+    outputs: Outputs,
+    progress: impl FnMut(time::SimTime, time::SimTime),
+) -> Result<(Summary, Vec<observe::timeseries::ShardSample>), RunError> {
     let mut world = World::new(
         scenario,
         Outputs {
@@ -52,7 +63,7 @@ pub fn simulate_with_series(
             ..outputs
         },
     );
-    world.run()?;
+    world.run_reporting(progress)?;
     let summary = Summary::of(&world, variant);
     Ok((summary, world.timeseries().to_vec()))
 }

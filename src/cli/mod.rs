@@ -151,6 +151,18 @@ impl Out<'_> {
     }
 }
 
+/// A progress bar on stderr, only where someone watches it: a terminal, outside CI.
+/// Hidden otherwise, so output files and pipes never see it.
+pub fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    let watched = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !watched {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    indicatif::ProgressBar::new(len).with_style(style)
+}
+
 /// Whether colour escapes may go to stdout (https://no-color.org: any non-empty value
 /// of `NO_COLOR` turns colour off).
 pub fn colour_wanted() -> bool {

@@ -17,7 +17,7 @@ use crate::observe::timeseries::ShardSample;
 use crate::report::files::{self, ReportRun};
 use crate::report::{Summary, markdown, text, timeline};
 use crate::scenario::{self, ProducerKind, Scenario};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime, US_PER_S};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -125,11 +125,21 @@ pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
     // The text summary ends with the shard timeline, and a report charts the run: both
     // need the time series (a row per shard per sample, small next to the run itself).
     let with_series = args.format == Format::Text || staged.is_some();
+    // Long runs show how far they are, in simulated seconds (a terminal only).
+    let bar = super::progress_bar(
+        s.duration.0 / US_PER_S,
+        "simulating {pos}/{len} s {wide_bar} {elapsed} eta {eta}",
+    );
+    let progress = |now: SimTime, _end: SimTime| bar.set_position(now.0 / US_PER_S);
     let result = if with_series {
-        crate::simulate_with_series(&s, variant, outputs)
+        crate::simulate_reporting(&s, variant, outputs, progress)
     } else {
-        crate::simulate(&s, variant, outputs).map(|summary| (summary, vec![]))
+        let mut world = crate::World::new(&s, outputs);
+        world
+            .run_reporting(progress)
+            .map(|()| (Summary::of(&world, variant), vec![]))
     };
+    bar.finish_and_clear();
     let (summary, series) = result.map_err(|e| match e {
         RunError::Limit(l) => CliError::Limit(l),
         RunError::Output(source) => CliError::File {

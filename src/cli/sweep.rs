@@ -11,12 +11,11 @@
 //! (the table's head is printed by slice 1 only, and column widths depend on the grid,
 //! never on the results). A progress bar goes to stderr, only on a terminal outside CI.
 
-use std::io::{self, IsTerminal};
 use std::num::NonZeroUsize;
 use std::ops::Range;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::{Map, Value as Json, json};
 
 use super::{CliError, Out, Overrides, simulate_all};
@@ -304,16 +303,12 @@ fn at_setting(mut d: Diagnostic, settings: &[(&str, &str)]) -> Diagnostic {
     d
 }
 
-/// A bar on stderr, only where someone watches it: a terminal, outside CI.
+/// The sweep's bar: points done.
 fn progress_bar(points: usize) -> ProgressBar {
-    let watched = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    if !watched {
-        return ProgressBar::hidden();
-    }
-    let style =
-        ProgressStyle::with_template("sweep {pos}/{len} points {wide_bar} {elapsed} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    ProgressBar::new(points as u64).with_style(style)
+    super::progress_bar(
+        points as u64,
+        "sweep {pos}/{len} points {wide_bar} {elapsed} eta {eta}",
+    )
 }
 
 /// `event_source_mapping.BatchSize=100, stream.shards=4`.

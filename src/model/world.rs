@@ -407,7 +407,23 @@ impl World {
 
     /// Runs to the end of the scenario and settles the fates (see `finish`).
     pub fn run(&mut self) -> Result<(), RunError> {
-        while self.step()?.is_some() {}
+        self.run_reporting(|_, _| {})
+    }
+
+    /// `run`, calling `progress(now, end)` every 2^20 events (a progress bar's feed):
+    /// cheap enough to leave on, rare enough never to show in a profile.
+    pub fn run_reporting(
+        &mut self,
+        mut progress: impl FnMut(SimTime, SimTime),
+    ) -> Result<(), RunError> {
+        const EVERY: u64 = 1 << 20;
+        let mut next = EVERY;
+        while self.step()?.is_some() {
+            if self.engine.events() >= next {
+                next += EVERY;
+                progress(self.now(), self.end);
+            }
+        }
         self.finish()
     }
 
