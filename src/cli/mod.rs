@@ -24,6 +24,7 @@ pub mod run;
 pub mod scenarios;
 pub mod sweep;
 pub mod validate;
+pub mod watch;
 
 /// Simulate Kinesis Data Streams feeding AWS Lambda through an event source mapping.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// List the built-in scenarios, or print one.
     Scenarios(scenarios::ScenariosArgs),
+    /// Watch a run live: a row per shard scrolling in time, at a chosen speed
+    /// (periodic plain lines when stdout is not a terminal).
+    Watch(watch::WatchArgs),
 }
 
 /// How a summary is written on stdout.
@@ -185,6 +189,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Compare(args) => compare::compare(&args, &mut out),
         Command::Sweep(args) => sweep::sweep(&args, &mut out),
         Command::Scenarios(args) => scenarios::scenarios(&args, &mut out),
+        Command::Watch(args) => watch::watch(&args, &mut out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

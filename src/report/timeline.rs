@@ -69,7 +69,8 @@ pub fn glyph(s: ShardState) -> char {
     }
 }
 
-fn paint_state(p: Paint, s: ShardState, text: &str) -> String {
+/// `text` in the colour of state `s` (the live view of `kinesim watch` paints with it too).
+pub fn paint_state(p: Paint, s: ShardState, text: &str) -> String {
     match s {
         ShardState::Processing => p.green(text),
         ShardState::Failing => p.red(text),

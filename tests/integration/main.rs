@@ -18,3 +18,4 @@ mod rules;
 mod scaling;
 mod support;
 mod timeseries;
+mod watch;
