@@ -7,13 +7,17 @@
 //! on stderr saying how to add some.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, Out, Overrides, simulate_all};
+use super::run::{StagedDir, file_error, write_report};
+use super::{CliError, Out, Overrides, RUN_STACK_BYTES, simulate_all};
 use crate::model::RunError;
-use crate::report::compare;
-use crate::scenario;
+use crate::observe::timeseries::ShardSample;
+use crate::report::files::{self, ReportRun};
+use crate::report::{Summary, compare};
+use crate::scenario::{self, Scenario};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -24,6 +28,11 @@ pub struct CompareArgs {
     pub format: CompareFormat,
     #[command(flatten)]
     pub overrides: Overrides,
+    /// Write one report of every run side by side into DIR: report.html, report.md,
+    /// summary.json (as `--format json`), timeseries.csv (with a `run` column) and each
+    /// run's charts as NAME-*.svg; all or nothing, as `run --report`.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// The output of `compare`.
@@ -57,12 +66,30 @@ pub fn compare(args: &CompareArgs, out: &mut Out<'_>) -> Result<(), CliError> {
     for (_, s) in &mut runs {
         args.overrides.apply(s);
     }
-    let results = simulate_all(&runs, runs.len(), &|| {});
+    // Checked and staged before the runs, so that a bad DIR costs no simulation.
+    let staged = match &args.report {
+        Some(dir) => {
+            Some(StagedDir::beside(dir).map_err(|source| file_error("--report", dir, source))?)
+        }
+        None => None,
+    };
+    let results = if staged.is_some() {
+        simulate_all_with_series(&runs)
+    } else {
+        simulate_all(&runs, runs.len(), &|| {})
+            .into_iter()
+            .map(|r| r.map(|s| (s, vec![])))
+            .collect()
+    };
     let mut summaries = Vec::with_capacity(runs.len());
+    let mut series = Vec::with_capacity(runs.len());
     let mut unfinished = Vec::new();
     for ((variant, _), result) in runs.iter().zip(results) {
         match result {
-            Ok(s) => summaries.push(s),
+            Ok((s, rows)) => {
+                summaries.push(s);
+                series.push(rows);
+            }
             Err(e) => unfinished.push(unfinished_run(variant.as_deref(), &e)),
         }
     }
@@ -80,7 +107,51 @@ pub fn compare(args: &CompareArgs, out: &mut Out<'_>) -> Result<(), CliError> {
         CompareFormat::Json => compare::write_json(base, variants, &mut buf),
     }
     .expect("writing into memory cannot fail");
+    if let (Some(dir), Some(staged)) = (&args.report, staged) {
+        let report_runs: Vec<ReportRun<'_>> = summaries
+            .iter()
+            .zip(&series)
+            .zip(&runs)
+            .map(|((summary, samples), (_, s))| ReportRun {
+                summary,
+                samples,
+                retention_ms: s.stream.retention.as_millis(),
+            })
+            .collect();
+        let mut json = Vec::new();
+        compare::write_json(base, variants, &mut json).expect("writing into memory cannot fail");
+        write_report(&staged, files::compare_files(&report_runs), json)
+            .and_then(|()| staged.persist(dir))
+            .map_err(|source| file_error("--report", dir, source))?;
+    }
     out.emit(&buf)
+}
+
+/// `simulate_all` keeping each run's time series, for `--report`: every run on its own
+/// thread (as `compare` runs them), results in the order of `runs`.
+// A sibling rather than an option of `simulate_all` while src/cli/mod.rs is being
+// changed by other work; fold it in there (a run function as parameter) afterwards.
+fn simulate_all_with_series(
+    runs: &[(Option<String>, Scenario)],
+) -> Vec<Result<(Summary, Vec<ShardSample>), RunError>> {
+    let one = |(variant, s): &(Option<String>, Scenario)| {
+        crate::simulate_with_series(s, variant.as_deref(), crate::Outputs::default())
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|run| {
+                std::thread::Builder::new()
+                    .stack_size(RUN_STACK_BYTES)
+                    .spawn_scoped(scope, move || one(run))
+                    .expect("a thread for a run can be started")
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// `variant fix: the run hit its event limit ...`.

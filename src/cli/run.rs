@@ -170,7 +170,9 @@ pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
             samples: &series,
             retention_ms: s.stream.retention.as_millis(),
         };
-        write_report(staged, &run).map_err(|source| file_error("--report", dir, source))?;
+        let json = render(&summary, &[], Format::Json, false);
+        write_report(staged, files::files(&run), json)
+            .map_err(|source| file_error("--report", dir, source))?;
     }
     // The world, and with it every writer, is gone: the files are flushed and closed.
     for (flag, path, tmp) in temps {
@@ -193,13 +195,14 @@ fn is_report_file(name: &str) -> bool {
     ) || name.ends_with(".svg")
 }
 
-/// Writes every file of the report into the staging directory.
-fn write_report(staged: &StagedDir, run: &ReportRun<'_>) -> io::Result<()> {
-    let mut all = files::files(run);
-    all.push((
-        "summary.json".to_string(),
-        render(run.summary, &[], Format::Json, false),
-    ));
+/// Writes every file of a report and its `summary.json` (the command's own
+/// `--format json`) into the staging directory.
+pub(crate) fn write_report(
+    staged: &StagedDir,
+    mut all: files::Files,
+    summary_json: Vec<u8>,
+) -> io::Result<()> {
+    all.push(("summary.json".to_string(), summary_json));
     for (name, bytes) in all {
         fs::write(staged.path().join(name), bytes)?;
     }
@@ -222,7 +225,7 @@ fn render(summary: &Summary, series: &[ShardSample], format: Format, colour: boo
     buf
 }
 
-fn file_error(flag: &'static str, path: &Path, source: io::Error) -> CliError {
+pub(crate) fn file_error(flag: &'static str, path: &Path, source: io::Error) -> CliError {
     CliError::File {
         flag,
         path: path.display().to_string(),
@@ -264,14 +267,14 @@ impl TempFile {
 
 /// A directory being filled beside its final path (`.NAME.PID-N.tmp`), removed with
 /// everything in it on drop unless persisted.
-struct StagedDir {
+pub(crate) struct StagedDir {
     path: Option<PathBuf>,
 }
 
 impl StagedDir {
     /// Checks that `target` is absent, or a directory of report files only (so that a
     /// report never replaces anything else), and creates the staging directory.
-    fn beside(target: &Path) -> io::Result<StagedDir> {
+    pub(crate) fn beside(target: &Path) -> io::Result<StagedDir> {
         if let Some(kept) = foreign_entry(target)? {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -290,7 +293,7 @@ impl StagedDir {
 
     /// Moves the directory to `target`. An earlier report there is moved aside first and
     /// removed once the new one is in place (put back if the move fails).
-    fn persist(mut self, target: &Path) -> io::Result<()> {
+    pub(crate) fn persist(mut self, target: &Path) -> io::Result<()> {
         let path = self.path.take().expect("persisted once");
         let result = (|| {
             let old = match fs::symlink_metadata(target) {

@@ -288,7 +288,7 @@ fn columns<'a>(base: &'a Summary, variants: &'a [Summary]) -> Vec<&'a Summary> {
 
 /// `seed 7  simulated 26h0m0s`: what every column shares. A variant may change the
 /// duration (only seed is fixed, R-TRAFFIC-1), so each run's is given if they differ.
-fn run_line(runs: &[&Summary]) -> String {
+pub(crate) fn run_line(runs: &[&Summary]) -> String {
     let base = runs[0];
     let simulated = if runs.iter().all(|s| s.simulated_ms == base.simulated_ms) {
         human_ms(base.simulated_ms)
@@ -401,6 +401,41 @@ pub fn write_markdown(
         writeln!(out, "\n**Bold**: {}.", md(LEGEND))?;
     }
     Ok(())
+}
+
+/// Writes the comparison as an HTML table (the best values in bold on green), for
+/// `compare --report`; `runs` are the base and then the variants.
+pub fn write_html(runs: &[&Summary], h: &mut String) {
+    use super::svg::esc;
+    use std::fmt::Write as _;
+    let rows = lines(runs);
+    h.push_str("<table class=\"compare\">\n<tr><th></th>");
+    for s in runs {
+        let _ = write!(h, "<th>{}</th>", esc(variant_label(s)));
+    }
+    h.push_str("</tr>\n");
+    let mut section = "";
+    for r in &rows {
+        if r.section != section {
+            section = r.section;
+            let _ = writeln!(
+                h,
+                "<tr><th colspan=\"{}\">{}</th></tr>",
+                runs.len() + 1,
+                esc(section)
+            );
+        }
+        let _ = write!(h, "<tr><td>{}</td>", esc(r.label));
+        for (cell, best) in r.cells.iter().zip(&r.best) {
+            let class = if *best { " class=\"best\"" } else { "" };
+            let _ = write!(h, "<td{class}>{}</td>", esc(cell));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    if rows.iter().any(|r| r.best.contains(&true)) {
+        let _ = writeln!(h, "<p class=\"meta\"><b>Bold</b>: {}.</p>", esc(LEGEND));
+    }
 }
 
 /// `{"base": summary, "variants": {"NAME": summary, ...}}`, variants in file order.

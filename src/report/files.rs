@@ -3,7 +3,7 @@
 //! added there so that there is one way of writing it.
 
 use super::svg::{LineChart, PALETTE, Reference, Scale, Series, line_chart};
-use super::text::{human_ms, thousands};
+use super::text::{human_ms, thousands, variant_label};
 use super::timeline::Grid;
 use crate::observe::timeseries::{CSV_HEADER, ShardSample};
 use crate::report::Summary;
@@ -178,25 +178,75 @@ fn counts<'a>(title: &'a str, unit: &'a str, end_ms: u64, series: Vec<Series>) -
         reference: None,
         format: count_tick,
         note: None,
+        cover: vec![],
     }
 }
 
 /// The charts of a run, in report order.
 pub fn charts(run: &ReportRun<'_>) -> Vec<Chart> {
-    let (s, rows) = (run.summary, run.samples);
-    let end_ms = s.simulated_ms;
-    let interval = times(rows).first().copied().unwrap_or(0);
-    let per = format!("per {}", human_ms(interval));
-    let mut out = vec![];
-    let mut add = |stem: &'static str, title: &'static str, chart: LineChart<'_>| {
-        out.push(Chart {
+    let per = per_interval(run.samples);
+    render(chart_specs(run, &per))
+}
+
+/// The charts of runs compared, a list per run, each chart on the same axes in every
+/// run (the longest run's time, the widest range of values) so that they can be read
+/// side by side at a glance.
+pub fn shared_charts(runs: &[ReportRun<'_>]) -> Vec<Vec<Chart>> {
+    let pers: Vec<String> = runs.iter().map(|r| per_interval(r.samples)).collect();
+    let mut specs: Vec<Vec<Spec<'_>>> = runs
+        .iter()
+        .zip(&pers)
+        .map(|(r, per)| chart_specs(r, per))
+        .collect();
+    let end_ms = runs
+        .iter()
+        .map(|r| r.summary.simulated_ms)
+        .max()
+        .unwrap_or(0);
+    // Every run has the same charts in the same order.
+    let count = specs.first().map_or(0, Vec::len);
+    for i in 0..count {
+        let values: Vec<f64> = specs.iter().flat_map(|s| s[i].2.values()).collect();
+        // The lowest positive value matters to a log scale, the highest to both.
+        let low = values.iter().copied().filter(|v| *v > 0.0).reduce(f64::min);
+        let high = values.iter().copied().reduce(f64::max);
+        for run in &mut specs {
+            run[i].2.end_ms = end_ms;
+            run[i].2.cover = low.into_iter().chain(high).collect();
+        }
+    }
+    specs.into_iter().map(render).collect()
+}
+
+/// A chart before it is drawn: its stem, its title and what it plots.
+type Spec<'a> = (&'static str, &'static str, LineChart<'a>);
+
+fn render(specs: Vec<Spec<'_>>) -> Vec<Chart> {
+    specs
+        .into_iter()
+        .map(|(stem, title, chart)| Chart {
             stem,
             title,
             inline: line_chart(&chart, false),
             standalone: line_chart(&chart, true),
-        });
-    };
+        })
+        .collect()
+}
 
+/// `per 1m`: the unit of the charts of counts per sample interval.
+fn per_interval(samples: &[ShardSample]) -> String {
+    let interval = times(samples).first().copied().unwrap_or(0);
+    format!("per {}", human_ms(interval))
+}
+
+/// What each chart of a run plots, in report order.
+fn chart_specs<'a>(run: &ReportRun<'_>, per: &'a str) -> Vec<Spec<'a>> {
+    let (s, rows) = (run.summary, run.samples);
+    let end_ms = s.simulated_ms;
+    let mut out = vec![];
+    let mut add = |stem: &'static str, title: &'static str, chart: LineChart<'a>| {
+        out.push((stem, title, chart));
+    };
     let (series, note) = per_shard(s, rows, |r| {
         (r.iterator_age_ms > 0).then_some(r.iterator_age_ms as f64)
     });
@@ -218,6 +268,7 @@ pub fn charts(run: &ReportRun<'_>) -> Vec<Chart> {
             }),
             format: duration_tick,
             note,
+            cover: vec![],
         },
     );
 
@@ -234,6 +285,7 @@ pub fn charts(run: &ReportRun<'_>) -> Vec<Chart> {
             reference: None,
             format: count_tick,
             note,
+            cover: vec![],
         },
     );
 
@@ -269,7 +321,7 @@ pub fn charts(run: &ReportRun<'_>) -> Vec<Chart> {
         "Failures and throttles",
         counts(
             "Failed invocations and throttles",
-            &per,
+            per,
             end_ms,
             vec![
                 total("failed invocations", PALETTE[1], |r| r.errors),
@@ -292,8 +344,61 @@ pub fn csv(samples: &[ShardSample]) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// `timeseries.csv` of runs compared: each run's rows, in run order, after a `run`
+/// column naming it (`base` or the variant).
+pub fn compare_csv(runs: &[ReportRun<'_>]) -> Vec<u8> {
+    let mut s = format!("run,{CSV_HEADER}\n");
+    for run in runs {
+        let name = csv_field(variant_label(run.summary));
+        for r in run.samples {
+            s.push_str(&format!("{name},{}\n", r.csv_row()));
+        }
+    }
+    s.into_bytes()
+}
+
+/// A CSV field, quoted only if it must be (a variant name is free text).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The prefix of a compared run's pictures (`fix-` for variant `fix`): its name with
+/// anything but letters, digits, `-`, `_` and `.` made `-`, so that it is a file name.
+pub fn file_prefix(s: &Summary) -> String {
+    let name: String = variant_label(s)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{name}-")
+}
+
+/// The pictures of a run: its timeline and charts as `.svg` files named after `prefix`.
+fn pictures(prefix: &str, run: &ReportRun<'_>, grid: &Grid, charts: Vec<Chart>) -> Files {
+    let mut out = vec![(
+        format!("{prefix}timeline.svg"),
+        super::svg::timeline(run.summary, grid, true).into_bytes(),
+    )];
+    for c in charts {
+        out.push((format!("{prefix}{}.svg", c.stem), c.standalone.into_bytes()));
+    }
+    out
+}
+
+/// A report's files: (name, bytes), in a fixed order.
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// Every file of the report but `summary.json`, in a fixed order.
-pub fn files(run: &ReportRun<'_>) -> Vec<(String, Vec<u8>)> {
+pub fn files(run: &ReportRun<'_>) -> Files {
     let charts = charts(run);
     let grid = Grid::new(run.summary, run.samples, HTML_COLUMNS);
     let mut out = vec![
@@ -306,13 +411,33 @@ pub fn files(run: &ReportRun<'_>) -> Vec<(String, Vec<u8>)> {
             super::markdown::report(run, &charts).into_bytes(),
         ),
         ("timeseries.csv".to_string(), csv(run.samples)),
-        (
-            "timeline.svg".to_string(),
-            super::svg::timeline(run.summary, &grid, true).into_bytes(),
-        ),
     ];
-    for c in charts {
-        out.push((format!("{}.svg", c.stem), c.standalone.into_bytes()));
+    out.extend(pictures("", run, &grid, charts));
+    out
+}
+
+/// Every file of `compare --report` but `summary.json`: the runs side by side, base
+/// first, each run's pictures prefixed by its name.
+pub fn compare_files(runs: &[ReportRun<'_>]) -> Files {
+    let charts = shared_charts(runs);
+    let grids: Vec<Grid> = runs
+        .iter()
+        .map(|r| Grid::new(r.summary, r.samples, HTML_COLUMNS))
+        .collect();
+    let prefixes: Vec<String> = runs.iter().map(|r| file_prefix(r.summary)).collect();
+    let mut out = vec![
+        (
+            "report.html".to_string(),
+            super::html::compare_report(runs, &grids, &charts).into_bytes(),
+        ),
+        (
+            "report.md".to_string(),
+            super::markdown::compare_report(runs, &charts, &prefixes).into_bytes(),
+        ),
+        ("timeseries.csv".to_string(), compare_csv(runs)),
+    ];
+    for (((run, grid), charts), prefix) in runs.iter().zip(&grids).zip(charts).zip(&prefixes) {
+        out.extend(pictures(prefix, run, grid, charts));
     }
     out
 }

@@ -44,14 +44,9 @@ ul.assumptions { font-size: 0.85em; color: #333; }
 /// The report of one run.
 pub fn report(run: &ReportRun<'_>, grid: &Grid, charts: &[Chart]) -> String {
     let s = run.summary;
-    let mut h = String::new();
-    let title = format!("kinesim: {} ({})", s.scenario, variant_label(s));
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        esc(&title)
+    let mut h = head(
+        &format!("kinesim: {} ({})", s.scenario, variant_label(s)),
+        "",
     );
     let _ = writeln!(h, "<h1>{}</h1>", esc(&s.scenario));
     let _ = writeln!(
@@ -63,22 +58,13 @@ pub fn report(run: &ReportRun<'_>, grid: &Grid, charts: &[Chart]) -> String {
         thousands(s.run.events),
         esc(&s.run.kinesim)
     );
-    for a in alerts(s) {
-        let _ = writeln!(h, "<p class=\"alert\">{}</p>", esc(&a));
-    }
-    if alerts(s).is_empty() {
-        let _ = writeln!(h, "<p class=\"ok\">No record lost, no shard blocked.</p>");
-    }
+    alert_lines(&mut h, s);
     h.push_str("<h2>Headline</h2>\n");
     cards(&mut h, s);
 
     h.push_str("<h2>Shard timeline</h2>\n");
-    h.push_str(
-        "<p class=\"meta\">One row per shard, children under their parents; hover a \
-         stretch for its numbers.</p>\n<figure>\n",
-    );
-    h.push_str(&timeline(s, grid, false));
-    h.push_str("</figure>\n");
+    h.push_str(TIMELINE_NOTE);
+    timeline_figure(&mut h, s, grid);
 
     h.push_str("<h2>Over time</h2>\n");
     for c in charts {
@@ -123,6 +109,104 @@ pub fn report(run: &ReportRun<'_>, grid: &Grid, charts: &[Chart]) -> String {
         let _ = writeln!(h, "<li>{}</li>", esc(a));
     }
     h.push_str("</ul>\n</body>\n</html>\n");
+    h
+}
+
+/// The page up to `<body>`: its title and the style, with `extra` rules after it.
+fn head(title: &str, extra: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}{extra}</style>\n</head>\n<body>\n",
+        esc(title)
+    )
+}
+
+const TIMELINE_NOTE: &str = "<p class=\"meta\">One row per shard, children under their \
+    parents; hover a stretch for its numbers.</p>\n";
+
+/// The alerts of a run, or that there is none.
+fn alert_lines(h: &mut String, s: &Summary) {
+    let alerts = alerts(s);
+    for a in &alerts {
+        let _ = writeln!(h, "<p class=\"alert\">{}</p>", esc(a));
+    }
+    if alerts.is_empty() {
+        let _ = writeln!(h, "<p class=\"ok\">No record lost, no shard blocked.</p>");
+    }
+}
+
+fn timeline_figure(h: &mut String, s: &Summary, grid: &Grid) {
+    h.push_str("<figure>\n");
+    h.push_str(&timeline(s, grid, false));
+    h.push_str("</figure>\n");
+}
+
+/// The runs side by side: two columns on a screen (charts at 960 units wide still read
+/// at half of a laptop's width), one on paper, where half a page would be too small.
+const COMPARE_STYLE: &str = r#"
+body { max-width: 1500px; }
+.runs { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 24px; }
+.runs > * { min-width: 0; margin: 0; }
+h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
+figcaption { font-weight: 600; font-size: 0.9em; }
+td.best { font-weight: 700; background: #eaf6ec; }
+@media print { .runs { grid-template-columns: 1fr; } }
+"#;
+
+/// `report.html` of `compare --report`: the comparison table, each run's alerts and
+/// shard timeline, then each chart for every run side by side on the same axes.
+/// `grids` and `charts` are per run, in the order of `runs` (the base first).
+pub fn compare_report(runs: &[ReportRun<'_>], grids: &[Grid], charts: &[Vec<Chart>]) -> String {
+    let summaries: Vec<&Summary> = runs.iter().map(|r| r.summary).collect();
+    let base = summaries[0];
+    let mut h = head(
+        &format!("kinesim compare: {}", base.scenario),
+        COMPARE_STYLE,
+    );
+    let _ = writeln!(h, "<h1>compare {}</h1>", esc(&base.scenario));
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} · kinesim {}</p>",
+        esc(&super::compare::run_line(&summaries)),
+        esc(&base.run.kinesim)
+    );
+    h.push_str("<h2>Side by side</h2>\n");
+    super::compare::write_html(&summaries, &mut h);
+
+    h.push_str("<h2>Alerts and shard timelines</h2>\n");
+    h.push_str(TIMELINE_NOTE);
+    h.push_str("<div class=\"runs\">\n");
+    for (s, grid) in summaries.iter().zip(grids) {
+        let _ = writeln!(h, "<section>\n<h3>{}</h3>", esc(variant_label(s)));
+        alert_lines(&mut h, s);
+        timeline_figure(&mut h, s, grid);
+        h.push_str("</section>\n");
+    }
+    h.push_str("</div>\n");
+
+    h.push_str(
+        "<h2>Over time</h2>\n<p class=\"meta\">Each chart on the same axes for every run.</p>\n",
+    );
+    let count = charts.first().map_or(0, Vec::len);
+    for i in 0..count {
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<div class=\"runs\">",
+            esc(charts[0][i].title)
+        );
+        for (s, charts) in summaries.iter().zip(charts) {
+            let c = &charts[i];
+            let _ = writeln!(
+                h,
+                "<figure class=\"chart\">\n<figcaption>{}</figcaption>\n{}</figure>",
+                esc(variant_label(s)),
+                c.inline
+            );
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</body>\n</html>\n");
     h
 }
 

@@ -54,18 +54,47 @@ fn table_of_rows(out: &mut dyn Write, what: &str, rows: &[Row]) -> io::Result<()
 pub fn report(run: &ReportRun<'_>, charts: &[Chart]) -> String {
     let mut buf = Vec::new();
     write_markdown(run.summary, &mut buf).expect("writing into memory cannot fail");
-    buf.extend_from_slice(b"\n## Timeline\n\n");
-    buf.extend_from_slice(
-        b"One row per shard, children under their parents ([as a picture](timeline.svg)).\n\n```text\n",
-    );
-    timeline::write_grid(run.summary, run.samples, &mut buf, Paint(false))
-        .expect("writing into memory cannot fail");
-    buf.extend_from_slice(b"```\n\n## Over time\n");
-    for c in charts {
-        buf.extend_from_slice(format!("\n![{}]({}.svg)\n", c.title, c.stem).as_bytes());
-    }
+    pictures(&mut buf, run, charts, "", "##");
     buf.extend_from_slice(b"\nThe numbers behind the charts: [timeseries.csv](timeseries.csv); the summary: [summary.json](summary.json).\n");
     String::from_utf8(buf).expect("the writers write UTF-8")
+}
+
+/// `report.md` of `compare --report`: the comparison table, then per run its timeline
+/// grid and charts (the `.svg` files beside it, named after `prefixes`, one per run).
+pub fn compare_report(
+    runs: &[ReportRun<'_>],
+    charts: &[Vec<Chart>],
+    prefixes: &[String],
+) -> String {
+    let mut buf = Vec::new();
+    let summaries: Vec<Summary> = runs.iter().map(|r| r.summary.clone()).collect();
+    let (base, variants) = summaries.split_first().expect("the base always runs");
+    super::compare::write_markdown(base, variants, &mut buf)
+        .expect("writing into memory cannot fail");
+    for ((run, charts), prefix) in runs.iter().zip(charts).zip(prefixes) {
+        buf.extend_from_slice(format!("\n## {}\n", md(variant_label(run.summary))).as_bytes());
+        pictures(&mut buf, run, charts, prefix, "###");
+    }
+    buf.extend_from_slice(b"\nThe numbers behind the charts, a `run` column first: [timeseries.csv](timeseries.csv); the summaries: [summary.json](summary.json).\n");
+    String::from_utf8(buf).expect("the writers write UTF-8")
+}
+
+/// A run's timeline as a text grid and its charts, linked as the `.svg` files named
+/// after `prefix`, under `heading`s (`##`, or `###` inside a run's section).
+fn pictures(buf: &mut Vec<u8>, run: &ReportRun<'_>, charts: &[Chart], prefix: &str, heading: &str) {
+    buf.extend_from_slice(
+        format!(
+            "\n{heading} Timeline\n\nOne row per shard, children under their parents \
+             ([as a picture]({prefix}timeline.svg)).\n\n```text\n"
+        )
+        .as_bytes(),
+    );
+    timeline::write_grid(run.summary, run.samples, buf, Paint(false))
+        .expect("writing into memory cannot fail");
+    buf.extend_from_slice(format!("```\n\n{heading} Over time\n").as_bytes());
+    for c in charts {
+        buf.extend_from_slice(format!("\n![{}]({prefix}{}.svg)\n", c.title, c.stem).as_bytes());
+    }
 }
 
 /// Writes the summary as a Markdown document.

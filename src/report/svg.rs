@@ -234,6 +234,19 @@ pub struct LineChart<'a> {
     pub format: fn(f64) -> String,
     /// A line under the legend, e.g. that the shards are aggregated.
     pub note: Option<String>,
+    /// Values the y axis reaches even if no line does: the other runs' extremes when
+    /// runs are compared, so that their charts share one scale.
+    pub cover: Vec<f64>,
+}
+
+impl LineChart<'_> {
+    /// The values the y axis is fitted to: every plotted value and the reference line.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+            .chain(self.reference.as_ref().map(|r| r.value))
+    }
 }
 
 /// Most points a line keeps: a longer series keeps each bucket's peak, so a spike
@@ -289,7 +302,8 @@ pub fn line_chart(c: &LineChart<'_>, standalone: bool) -> String {
         .iter()
         .flatten()
         .filter_map(|p| p.1)
-        .chain(c.reference.as_ref().map(|r| r.value));
+        .chain(c.reference.as_ref().map(|r| r.value))
+        .chain(c.cover.iter().copied());
     let (lo, hi) = match c.scale {
         Scale::Linear => (0.0, nice_ceiling(values.fold(0.0, f64::max))),
         Scale::LogDuration => {

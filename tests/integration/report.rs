@@ -210,3 +210,105 @@ fn the_text_summary_ends_with_a_timeline_showing_the_poisoned_shard_failing() {
     }
     assert!(timeline.contains("█ failing"), "no legend:\n{timeline}");
 }
+
+/// `compare --report`: the base and every variant of a built-in, 10 minutes each.
+const COMPARE: [&str; 4] = ["compare", "shards-vs-parallelization", "--duration", "10m"];
+const RUNS: [&str; 4] = ["base", "four-shards", "parallelization-2", "both"];
+
+#[test]
+fn a_compare_report_has_every_run_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    report(&dir, &COMPARE);
+    assert_eq!(entries(tmp.path()), ["r"], "a temporary directory was left");
+    let mut expected: Vec<String> = ["report.html", "report.md", "summary.json", "timeseries.csv"]
+        .map(String::from)
+        .into();
+    for run in RUNS {
+        for f in FILES.iter().filter(|f| f.ends_with(".svg")) {
+            expected.push(format!("{run}-{f}"));
+        }
+    }
+    expected.sort();
+    assert_eq!(entries(&dir), expected);
+
+    let o = run(&[COMPARE.as_slice(), &["--format", "json"]].concat());
+    assert_exit(&o, 0);
+    assert_eq!(fs::read(dir.join("summary.json")).unwrap(), o.stdout);
+
+    let csv = fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = format!("run,{}", kinesim::observe::timeseries::CSV_HEADER);
+    assert_eq!(lines.next(), Some(header.as_str()));
+    // 2 shards (4 with four-shards or both), a sample a minute for 10 minutes.
+    for (name, shards) in RUNS.iter().zip([2, 4, 2, 4]) {
+        let rows = lines.clone().filter(|l| l.split(',').next() == Some(name));
+        assert_eq!(rows.count(), shards * 10, "{name}");
+    }
+    assert!(lines.all(|l| l.split(',').count() == 15), "{csv}");
+
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    for tag in tags(&html) {
+        let lower = tag.to_ascii_lowercase();
+        for bad in [
+            "http:", "https:", "src=", "href=", "url(", "script", "link ",
+        ] {
+            assert!(!lower.contains(bad), "external reference: <{tag}>");
+        }
+    }
+    // A timeline per run, and each of the 5 charts once per run.
+    assert_eq!(
+        html.matches("Shard timeline (what").count(),
+        RUNS.len(),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("<figure class=\"chart\">").count(),
+        5 * RUNS.len()
+    );
+    for run in RUNS {
+        assert!(html.contains(&format!("<h3>{run}</h3>")), "{run}");
+    }
+    let md = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("](both-iterator-age.svg)"), "{md}");
+}
+
+#[test]
+fn i_5_a_compare_report_is_byte_identical_across_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    report(&a, &COMPARE);
+    report(&b, &COMPARE);
+    let files = entries(&a);
+    assert_eq!(entries(&b), files);
+    for f in files {
+        assert!(
+            fs::read(a.join(&f)).unwrap() == fs::read(b.join(&f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn a_compare_with_a_failing_run_leaves_no_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("limited.yaml");
+    // The base finishes; the variant hits its event limit.
+    fs::write(
+        &file,
+        "name: limited\nduration: 10m\nstream: {shards: 2}\nproducers:\n  - rate: 50/s\n\
+         event_source_mapping: {StartingPosition: TRIM_HORIZON}\n\
+         variants:\n  - name: limited\n    simulation: {max_events: 100}\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("r");
+    let o = run(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 3);
+    assert!(stderr(&o).contains("variant limited"), "{}", stderr(&o));
+    assert_eq!(entries(tmp.path()), ["limited.yaml"], "something was left");
+}
