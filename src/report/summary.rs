@@ -6,22 +6,8 @@ use serde::Serialize;
 use crate::model::World;
 use crate::model::reads::ReadLimits;
 use crate::observe::metrics::{InvocationCounts, MsHistogram, RecordCounts};
-use crate::scenario::{Architecture, ConsumerKind, LaneBlocking, Scenario, StreamMode};
+use crate::scenario::{Architecture, ConsumerKind, LaneBlocking, Prices, Scenario, StreamMode};
 use crate::time::{SimDuration, US_PER_H};
-
-/// Prices of R-COST-1 (us-east-1, first tier), in USD.
-pub const PRICE_LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
-pub const PRICE_GB_SECOND_X86_64: f64 = 0.000_016_666_7;
-pub const PRICE_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
-pub const PRICE_SHARD_HOUR: f64 = 0.015;
-pub const PRICE_PER_MILLION_PUT_UNITS: f64 = 0.014;
-/// Unconfirmed (aws-evidence §6.3): the official pages could not be read in full.
-pub const PRICE_EXTENDED_RETENTION_SHARD_HOUR: f64 = 0.02;
-pub const PRICE_EFO_CONSUMER_SHARD_HOUR: f64 = 0.015;
-pub const PRICE_EFO_PER_GB: f64 = 0.013;
-pub const PRICE_ON_DEMAND_STREAM_HOUR: f64 = 0.04;
-pub const PRICE_ON_DEMAND_PER_GB_WRITTEN: f64 = 0.08;
-pub const PRICE_ON_DEMAND_PER_GB_READ: f64 = 0.04;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -207,6 +193,7 @@ fn usd(x: f64) -> f64 {
 /// The choices in force where AWS is silent, and what is not simulated yet.
 pub fn assumptions(s: &Scenario) -> Vec<String> {
     let sim = &s.simulation;
+    let p = &s.prices;
     let mut a = vec![
         format!(
             "retry_backoff {}..{}: retries wait {} doubling up to {} after a failure, throttles the same (R-ERR-5, R-CONC-2)",
@@ -233,10 +220,22 @@ pub fn assumptions(s: &Scenario) -> Vec<String> {
         "event size: a rate producer's records carry its longest partition key; lognormal record sizes are drawn once per producer per second".to_string(),
         read_assumption(s),
         format!(
-            "prices: Lambda ${PRICE_LAMBDA_PER_MILLION_REQUESTS}/M requests, ${PRICE_GB_SECOND_X86_64}/GB-s x86_64, ${PRICE_GB_SECOND_ARM64}/GB-s arm64; Kinesis ${PRICE_SHARD_HOUR}/shard-hour, ${PRICE_PER_MILLION_PUT_UNITS}/M PUT units of 25 KiB (R-COST-1)"
+            "prices{}: Lambda ${}/M requests, ${}/GB-s x86_64, ${}/GB-s arm64; Kinesis ${}/shard-hour, ${}/M PUT units of 25 KiB (R-COST-1)",
+            if s.prices == Prices::default() { "" } else { " (set by the scenario)" },
+            p.lambda_per_million_requests,
+            p.lambda_gb_second_x86_64,
+            p.lambda_gb_second_arm64,
+            p.shard_hour,
+            p.per_million_put_units,
         ),
         format!(
-            "prices not confirmed by AWS's pages (aws-evidence §6.3), used where they apply: ON_DEMAND ${PRICE_ON_DEMAND_STREAM_HOUR}/stream-hour, ${PRICE_ON_DEMAND_PER_GB_WRITTEN}/GB written (records rounded up to 1 KiB), ${PRICE_ON_DEMAND_PER_GB_READ}/GB read by the mapping; enhanced fan-out ${PRICE_EFO_CONSUMER_SHARD_HOUR}/consumer-shard-hour and ${PRICE_EFO_PER_GB}/GB; retention beyond 24 h ${PRICE_EXTENDED_RETENTION_SHARD_HOUR}/shard-hour"
+            "prices not confirmed by AWS's pages (aws-evidence §6.3), used where they apply: ON_DEMAND ${}/stream-hour, ${}/GB written (records rounded up to 1 KiB), ${}/GB read by the mapping; enhanced fan-out ${}/consumer-shard-hour and ${}/GB; retention beyond 24 h ${}/shard-hour",
+            p.on_demand_stream_hour,
+            p.on_demand_per_gb_written,
+            p.on_demand_per_gb_read,
+            p.efo_consumer_shard_hour,
+            p.efo_per_gb,
+            p.extended_retention_shard_hour,
         ),
     ];
     if !s.mapping.tumbling_window.is_zero() {
@@ -327,11 +326,12 @@ impl Summary {
                 }
             })
             .collect();
+        let p = &s.prices;
         let gb_second = match s.function.architecture {
-            Architecture::X86_64 => PRICE_GB_SECOND_X86_64,
-            Architecture::Arm64 => PRICE_GB_SECOND_ARM64,
+            Architecture::X86_64 => p.lambda_gb_second_x86_64,
+            Architecture::Arm64 => p.lambda_gb_second_arm64,
         };
-        let lambda_requests = invocations.total as f64 / 1e6 * PRICE_LAMBDA_PER_MILLION_REQUESTS;
+        let lambda_requests = invocations.total as f64 / 1e6 * p.lambda_per_million_requests;
         let lambda_duration =
             billed_ms as f64 / 1000.0 * f64::from(s.function.memory_mb) / 1024.0 * gb_second;
         let shard_hours = shard_us as f64 / US_PER_H as f64;
@@ -339,19 +339,19 @@ impl Summary {
         let mut k = KinesisCost::default();
         if s.stream.mode == StreamMode::OnDemand {
             k.on_demand_stream_hours =
-                s.duration.0 as f64 / US_PER_H as f64 * PRICE_ON_DEMAND_STREAM_HOUR;
-            k.on_demand_written = gb(written_kib * 1024) * PRICE_ON_DEMAND_PER_GB_WRITTEN;
-            k.on_demand_read = gb(reads.bytes) * PRICE_ON_DEMAND_PER_GB_READ;
+                s.duration.0 as f64 / US_PER_H as f64 * p.on_demand_stream_hour;
+            k.on_demand_written = gb(written_kib * 1024) * p.on_demand_per_gb_written;
+            k.on_demand_read = gb(reads.bytes) * p.on_demand_per_gb_read;
         } else {
-            k.shard_hours = shard_hours * PRICE_SHARD_HOUR;
-            k.put_units = put_units as f64 / 1e6 * PRICE_PER_MILLION_PUT_UNITS;
+            k.shard_hours = shard_hours * p.shard_hour;
+            k.put_units = put_units as f64 / 1e6 * p.per_million_put_units;
         }
         if s.stream.consumer == ConsumerKind::EnhancedFanOut {
             k.enhanced_fan_out =
-                shard_hours * PRICE_EFO_CONSUMER_SHARD_HOUR + gb(reads.bytes) * PRICE_EFO_PER_GB;
+                shard_hours * p.efo_consumer_shard_hour + gb(reads.bytes) * p.efo_per_gb;
         }
         if s.stream.retention > SimDuration::from_hours(24) {
-            k.extended_retention = shard_hours * PRICE_EXTENDED_RETENTION_SHARD_HOUR;
+            k.extended_retention = shard_hours * p.extended_retention_shard_hour;
         }
         let kinesis = k.total();
         Summary {

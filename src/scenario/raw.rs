@@ -25,6 +25,7 @@ pub(crate) struct RawScenario {
     /// A reactive resharding strategy; `null` is none.
     pub autoscale: Option<RawAutoscale>,
     pub simulation: Option<RawSimulation>,
+    pub prices: Option<RawPrices>,
     /// Merge patches, read on the document tree before this struct (see `mod.rs`);
     /// a field only so that the key is known.
     #[allow(dead_code)]
@@ -476,4 +477,21 @@ impl<'de> Deserialize<'de> for RawTags {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `prices:`: USD amounts, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrices {
+    pub lambda_per_million_requests: Option<f64>,
+    pub lambda_gb_second_x86_64: Option<f64>,
+    pub lambda_gb_second_arm64: Option<f64>,
+    pub shard_hour: Option<f64>,
+    pub per_million_put_units: Option<f64>,
+    pub extended_retention_shard_hour: Option<f64>,
+    pub efo_consumer_shard_hour: Option<f64>,
+    pub efo_per_gb: Option<f64>,
+    pub on_demand_stream_hour: Option<f64>,
+    pub on_demand_per_gb_written: Option<f64>,
+    pub on_demand_per_gb_read: Option<f64>,
 }

@@ -2081,3 +2081,28 @@ fn more_spelling_and_shape_errors() {
         "t.yaml:9:11: variants: expected a list of variants",
     );
 }
+
+#[test]
+fn prices_default_to_r_cost_1_and_each_can_be_set() {
+    assert_eq!(ok(MIN).prices, Prices::default());
+    let s = ok(&with(
+        "prices: {shard_hour: 0.03, lambda_per_million_requests: 0}\n",
+    ));
+    assert_eq!(s.prices.shard_hour, 0.03);
+    assert_eq!(s.prices.lambda_per_million_requests, 0.0);
+    assert_eq!(
+        s.prices.per_million_put_units,
+        Prices::default().per_million_put_units
+    );
+}
+
+#[test]
+fn a_price_below_zero_or_a_wrong_key_is_an_error_at_its_place() {
+    let e = one_err(&with("prices: {shard_hour: -1}\n"), "t.yaml");
+    assert!(
+        e.contains("prices.shard_hour: -1 is not a price (allowed: an amount of USD, 0 or more"),
+        "{e}"
+    );
+    let e = one_err(&with("prices: {shard_hours: 1}\n"), "t.yaml");
+    assert!(e.contains("prices") && e.contains("shard_hours"), "{e}");
+}

@@ -28,6 +28,8 @@ pub struct Scenario {
     pub actions: Vec<Action>,
     /// A reactive resharding strategy, if any.
     pub autoscale: Option<Autoscale>,
+    /// The prices the cost is computed with (R-COST-1).
+    pub prices: Prices,
     /// Names of the variants, in file order (their patches are applied by `Scenario::variant`).
     pub variant_names: Vec<String>,
     /// `expect:` lines, unparsed beyond `<path> <op> <value>` (the check issue evaluates them).
@@ -378,4 +380,39 @@ pub struct MappingUpdate {
     pub on_failure: Option<Option<Destination>>,
     pub tumbling_window: Option<SimDuration>,
     pub enabled: Option<bool>,
+}
+
+/// Prices in USD (R-COST-1): `prices:` in a scenario, each key defaulting to us-east-1's
+/// first tier. The last six are not confirmed by AWS's pages (aws-evidence §6.3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prices {
+    pub lambda_per_million_requests: f64,
+    pub lambda_gb_second_x86_64: f64,
+    pub lambda_gb_second_arm64: f64,
+    pub shard_hour: f64,
+    pub per_million_put_units: f64,
+    pub extended_retention_shard_hour: f64,
+    pub efo_consumer_shard_hour: f64,
+    pub efo_per_gb: f64,
+    pub on_demand_stream_hour: f64,
+    pub on_demand_per_gb_written: f64,
+    pub on_demand_per_gb_read: f64,
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Prices {
+            lambda_per_million_requests: 0.20,
+            lambda_gb_second_x86_64: 0.000_016_666_7,
+            lambda_gb_second_arm64: 0.000_013_333_4,
+            shard_hour: 0.015,
+            per_million_put_units: 0.014,
+            extended_retention_shard_hour: 0.02,
+            efo_consumer_shard_hour: 0.015,
+            efo_per_gb: 0.013,
+            on_demand_stream_hour: 0.04,
+            on_demand_per_gb_written: 0.08,
+            on_demand_per_gb_read: 0.04,
+        }
+    }
 }

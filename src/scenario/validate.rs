@@ -267,6 +267,7 @@ pub(crate) fn validate(
     };
 
     let simulation = check_simulation(&mut c, raw.simulation.unwrap_or_default());
+    let prices = check_prices(&mut c, raw.prices.unwrap_or_default());
     let consumer_said_shared = raw
         .stream
         .as_ref()
@@ -314,6 +315,7 @@ pub(crate) fn validate(
         simulation,
         actions,
         autoscale,
+        prices,
         variant_names: Vec::new(),
         expect,
         not_simulated: Vec::new(),
@@ -326,6 +328,72 @@ pub(crate) fn validate(
     }));
     scenario.not_simulated = notes;
     Ok(scenario)
+}
+
+/// `prices:`: each a finite amount of USD, at least 0; absent keys keep the defaults.
+fn check_prices(c: &mut Checker, p: RawPrices) -> Prices {
+    let d = Prices::default();
+    let mut price = |key: &str, v: Option<f64>, default: f64| match v {
+        None => default,
+        Some(x) if x.is_finite() && x >= 0.0 => x,
+        Some(x) => {
+            c.err_allowed(
+                format!("prices.{key}"),
+                format!("{x} is not a price"),
+                "an amount of USD, 0 or more, like 0.015",
+            );
+            default
+        }
+    };
+    Prices {
+        lambda_per_million_requests: price(
+            "lambda_per_million_requests",
+            p.lambda_per_million_requests,
+            d.lambda_per_million_requests,
+        ),
+        lambda_gb_second_x86_64: price(
+            "lambda_gb_second_x86_64",
+            p.lambda_gb_second_x86_64,
+            d.lambda_gb_second_x86_64,
+        ),
+        lambda_gb_second_arm64: price(
+            "lambda_gb_second_arm64",
+            p.lambda_gb_second_arm64,
+            d.lambda_gb_second_arm64,
+        ),
+        shard_hour: price("shard_hour", p.shard_hour, d.shard_hour),
+        per_million_put_units: price(
+            "per_million_put_units",
+            p.per_million_put_units,
+            d.per_million_put_units,
+        ),
+        extended_retention_shard_hour: price(
+            "extended_retention_shard_hour",
+            p.extended_retention_shard_hour,
+            d.extended_retention_shard_hour,
+        ),
+        efo_consumer_shard_hour: price(
+            "efo_consumer_shard_hour",
+            p.efo_consumer_shard_hour,
+            d.efo_consumer_shard_hour,
+        ),
+        efo_per_gb: price("efo_per_gb", p.efo_per_gb, d.efo_per_gb),
+        on_demand_stream_hour: price(
+            "on_demand_stream_hour",
+            p.on_demand_stream_hour,
+            d.on_demand_stream_hour,
+        ),
+        on_demand_per_gb_written: price(
+            "on_demand_per_gb_written",
+            p.on_demand_per_gb_written,
+            d.on_demand_per_gb_written,
+        ),
+        on_demand_per_gb_read: price(
+            "on_demand_per_gb_read",
+            p.on_demand_per_gb_read,
+            d.on_demand_per_gb_read,
+        ),
+    }
 }
 
 fn check_simulation(c: &mut Checker, s: RawSimulation) -> SimulationSpec {

@@ -206,3 +206,25 @@ fn autoscale_calls_are_refused_by_the_aws_limits_like_any_other() {
     assert!(reason.contains("24 hours"), "{reason}");
     assert_conservation(&sum);
 }
+
+#[test]
+fn r_cost_1_prices_are_settings_and_the_assumptions_say_so() {
+    let s = overloaded(3600);
+    let default = simulate(&s, None, Default::default()).unwrap();
+    let mut dear = s.clone();
+    dear.prices.shard_hour *= 2.0;
+    dear.prices.lambda_per_million_requests = 0.0;
+    let sum = simulate(&dear, None, Default::default()).unwrap();
+    // 2 shards for an hour: 2 shard-hours at $0.015, then at $0.03.
+    assert_eq!(default.cost_usd.kinesis_detail.shard_hours, 0.03);
+    assert_eq!(sum.cost_usd.kinesis_detail.shard_hours, 0.06);
+    assert_eq!(sum.cost_usd.lambda_requests, 0.0);
+    assert!(default.cost_usd.lambda_requests > 0.0);
+    assert!(
+        sum.assumptions
+            .iter()
+            .any(|a| a.starts_with("prices (set by the scenario): Lambda $0/M requests")),
+        "{:?}",
+        sum.assumptions
+    );
+}

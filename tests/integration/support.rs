@@ -78,6 +78,7 @@ pub fn base(name: &str, shards: u32, duration: SimDuration) -> Scenario {
         },
         actions: vec![],
         autoscale: None,
+        prices: Prices::default(),
         variant_names: vec![],
         expect: vec![],
         not_simulated: vec![],
