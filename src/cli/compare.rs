@@ -12,12 +12,11 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::run::{StagedDir, file_error, write_report};
-use super::{CliError, Out, Overrides, RUN_STACK_BYTES, simulate_all};
+use super::{CliError, Out, Overrides, run_all, simulate_all};
 use crate::model::RunError;
-use crate::observe::timeseries::ShardSample;
+use crate::report::compare;
 use crate::report::files::{self, ReportRun};
-use crate::report::{Summary, compare};
-use crate::scenario::{self, Scenario};
+use crate::scenario;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -74,7 +73,10 @@ pub fn compare(args: &CompareArgs, out: &mut Out<'_>) -> Result<(), CliError> {
         None => None,
     };
     let results = if staged.is_some() {
-        simulate_all_with_series(&runs)
+        // Every run on its own thread, as `compare` runs them, keeping its time series.
+        run_all(&runs, runs.len(), &|| {}, |variant, s| {
+            crate::simulate_with_series(s, variant, crate::Outputs::default())
+        })
     } else {
         simulate_all(&runs, runs.len(), &|| {})
             .into_iter()
@@ -125,33 +127,6 @@ pub fn compare(args: &CompareArgs, out: &mut Out<'_>) -> Result<(), CliError> {
             .map_err(|source| file_error("--report", dir, source))?;
     }
     out.emit(&buf)
-}
-
-/// `simulate_all` keeping each run's time series, for `--report`: every run on its own
-/// thread (as `compare` runs them), results in the order of `runs`.
-// A sibling rather than an option of `simulate_all` while src/cli/mod.rs is being
-// changed by other work; fold it in there (a run function as parameter) afterwards.
-fn simulate_all_with_series(
-    runs: &[(Option<String>, Scenario)],
-) -> Vec<Result<(Summary, Vec<ShardSample>), RunError>> {
-    let one = |(variant, s): &(Option<String>, Scenario)| {
-        crate::simulate_with_series(s, variant.as_deref(), crate::Outputs::default())
-    };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                std::thread::Builder::new()
-                    .stack_size(RUN_STACK_BYTES)
-                    .spawn_scoped(scope, move || one(run))
-                    .expect("a thread for a run can be started")
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
 }
 
 /// `variant fix: the run hit its event limit ...`.

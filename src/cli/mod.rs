@@ -236,8 +236,21 @@ pub(crate) fn simulate_all(
     threads: usize,
     done: &(dyn Fn() + Sync),
 ) -> Vec<Result<Summary, RunError>> {
+    run_all(runs, threads, done, |variant, s| {
+        crate::simulate(s, variant, Outputs::default())
+    })
+}
+
+/// [`simulate_all`] with the simulation of one run given: `run(variant, scenario)`, e.g.
+/// one that keeps the time series for a report.
+pub(crate) fn run_all<T: Send>(
+    runs: &[(Option<String>, Scenario)],
+    threads: usize,
+    done: &(dyn Fn() + Sync),
+    run: impl Fn(Option<&str>, &Scenario) -> T + Sync,
+) -> Vec<T> {
     let one = |(variant, s): &(Option<String>, Scenario)| {
-        let result = crate::simulate(s, variant.as_deref(), Outputs::default());
+        let result = run(variant.as_deref(), s);
         done();
         result
     };
@@ -258,7 +271,7 @@ pub(crate) fn simulate_all(
             finished.push((i, one(run)));
         }
     };
-    let mut results: Vec<Option<Result<Summary, RunError>>> = runs.iter().map(|_| None).collect();
+    let mut results: Vec<Option<T>> = runs.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
