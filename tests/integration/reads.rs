@@ -151,3 +151,51 @@ fn r_stream_3_refused_writes_are_sent_again_next_second_with_retry_rejected() {
     assert_eq!(retried.records.pending, 0);
     assert_conservation(&retried);
 }
+
+/// I-1 and I-5 over random scenarios read by enhanced fan-out or by a crowd of standard
+/// consumers, with producers that retry refused writes, and an autoscale strategy.
+#[test]
+fn i_1_and_i_5_hold_with_read_limits_retried_writes_and_autoscale() {
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::new(crate::invariants::config(24));
+    let strategy = (
+        crate::arbitrary::arb_scenario(),
+        any::<bool>(),
+        0u32..7,
+        any::<bool>(),
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(mut s, efo, others, retry, scale)| {
+            if efo {
+                s.stream.consumer = ConsumerKind::EnhancedFanOut;
+            }
+            s.stream.other_consumers = others;
+            for p in &mut s.producers {
+                if let ProducerKind::Rate(r) = &mut p.kind {
+                    r.retry_rejected = retry;
+                }
+            }
+            if scale {
+                s.autoscale = Some(Autoscale {
+                    metric: AutoscaleMetric::IteratorAge,
+                    scale_out_above: 5_000,
+                    scale_in_below: Some(1_000),
+                    period: secs(60),
+                    periods: 1,
+                    cooldown: secs(120),
+                    min_shards: 1,
+                    max_shards: 8,
+                });
+            }
+            let a = simulate(&s, None, Default::default()).unwrap();
+            prop_assert_eq!(a.records.written, a.records.fates(), "I-1: {:?}", a.records);
+            for sh in &a.shards {
+                prop_assert_eq!(sh.records.written, sh.records.fates(), "I-1 for {}", sh.id);
+            }
+            let b = simulate(&s, None, Default::default()).unwrap();
+            prop_assert_eq!(a.to_json_without_run(), b.to_json_without_run(), "I-5");
+            Ok(())
+        })
+        .unwrap();
+}
