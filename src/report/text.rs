@@ -407,11 +407,12 @@ pub fn write_text_styled(summary: &Summary, out: &mut impl Write, colour: bool) 
     if !s.actions.is_empty() {
         writeln!(out, "\n{}", p.bold("Actions"))?;
         for a in &s.actions {
-            let reason = a
-                .reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+            // A refusal says why; a resharding says when its shards opened.
+            let reason = match (&a.reason, a.completed_ms) {
+                (Some(r), _) => format!(": {r}"),
+                (None, Some(done)) => format!(" at {}", human_ms(done)),
+                (None, None) => String::new(),
+            };
             writeln!(
                 out,
                 "  at {:<10}{}  {}{reason}",

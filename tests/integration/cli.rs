@@ -514,3 +514,18 @@ fn a_closed_pipe_is_a_success_without_a_panic() {
     assert_exit(&o, 0);
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+#[test]
+fn the_text_summary_says_when_a_resharding_completed_and_why_one_was_refused() {
+    let o = run(&["run", "scale-out-by-resharding", "--duration", "75m"]);
+    assert_exit(&o, 0);
+    let text = stdout(&o);
+    assert!(
+        text.contains("update_shard_count 4  done at 1h1m0s"),
+        "R-RESHARD-4: two 30 s splits after the request at 1h:\n{text}"
+    );
+    assert!(
+        text.contains("update_shard_count 5  rejected: LimitExceededException"),
+        "{text}"
+    );
+}
