@@ -43,9 +43,7 @@ impl World {
             AutoscaleMetric::IteratorAge => self
                 .shards
                 .iter()
-                .filter_map(|sh| sh.log.arrival(sh.checkpoint()))
-                .filter(|&a| a <= now)
-                .map(|a| now.saturating_since(a).as_millis())
+                .map(|sh| sh.checkpoint_lag_ms(now))
                 .max()
                 .unwrap_or(0),
             AutoscaleMetric::WriteUtilisation => {

@@ -129,6 +129,16 @@ impl Shard {
                 .all(|l| l.state == LaneState::Idle && l.window.is_none() && l.inflight.is_none())
     }
 
+    /// Age of the shard's oldest unfinished record at `now` (R-METRIC-1's checkpoint
+    /// lag; 0 when nothing that has arrived waits).
+    pub fn checkpoint_lag_ms(&self, now: SimTime) -> u64 {
+        self.log
+            .arrival(self.checkpoint())
+            .filter(|&a| a <= now)
+            .map(|a| now.saturating_since(a).as_millis())
+            .unwrap_or(0)
+    }
+
     /// The shard's row of the time series at `now`, and the counters reset for the next.
     fn sample_row(&mut self, now: SimTime, lag_ms: u64) -> ShardSample {
         let m = &self.metrics;
@@ -136,8 +146,7 @@ impl Shard {
         let base = m.since_sample;
         let lost = r.discarded + r.expired;
         let errors = i.errors + i.timeouts + i.invalid_response;
-        let fated =
-            r.delivered + r.to_destination + r.discarded + r.filtered + r.skipped + r.expired;
+        let fated = r.settled();
         let blocked_now = self.lanes.iter().any(Lane::is_blocked);
         let failing_now = self.lanes.iter().any(|l| match l.state {
             LaneState::Waiting(b) | LaneState::Invoking(b) => b.failures > 0,
@@ -675,12 +684,7 @@ impl World {
         for s in 0..self.shards.len() {
             self.trim(s);
             let shard = &mut self.shards[s];
-            let lag = shard
-                .log
-                .arrival(shard.checkpoint())
-                .filter(|&a| a <= now)
-                .map(|a| now.saturating_since(a).as_millis())
-                .unwrap_or(0);
+            let lag = shard.checkpoint_lag_ms(now);
             shard.metrics.checkpoint_lag.record(lag);
             if let Some(rows) = self.timeseries.as_mut() {
                 rows.push(shard.sample_row(now, lag));

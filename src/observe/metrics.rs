@@ -47,13 +47,17 @@ impl RecordCounts {
 
     /// Sum of every fate: equals `written` when I-1 holds.
     pub fn fates(&self) -> u64 {
+        self.settled() + self.pending
+    }
+
+    /// Records with a final fate (every fate but `pending`, which is set at the end).
+    pub fn settled(&self) -> u64 {
         self.delivered
             + self.to_destination
             + self.discarded
             + self.filtered
             + self.skipped
             + self.expired
-            + self.pending
     }
 }
 
