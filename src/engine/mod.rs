@@ -1,20 +1,46 @@
 //! A generic discrete-event engine that knows nothing of AWS.
 //!
-//! The queue orders events by (time, insertion sequence), so events due at the same
-//! instant run first-scheduled-first. Cancellation is lazy: an event carries whatever
-//! generation its owner needs to recognise it as stale, and the owner drops it on pop;
-//! since every owner keeps at most one live timer per purpose, stale entries never pile
-//! up beyond one per purpose. Costs: `schedule` and `pop` are O(log n) in the number of
-//! pending events (a binary heap).
+//! Two levels: events that belong to one shard (its polls, its lanes' timers) wait in that
+//! shard's own queue, and the rest (writes, samples, actions) in a global one; an index
+//! holds each shard's earliest time. The order is total and fixed by the events alone:
+//! by time; at the same instant global events first (first scheduled first), then the
+//! shards in number order, each shard's events first-scheduled-first. Because a shard's
+//! events never need another shard's to be ordered, a caller that knows the shards cannot
+//! touch each other for a while may run each shard's events up to a time on its own
+//! (`pop_shard_before`) and reach the same state as popping them one by one.
+//!
+//! Cancellation is lazy: an event carries whatever generation its owner needs to
+//! recognise it as stale, and the owner drops it on pop; since every owner keeps at most
+//! one live timer per purpose, stale entries never pile up beyond one per purpose. Costs:
+//! `schedule` and `pop` are O(log n): a shard's queue holds a handful of entries, the
+//! index one per shard.
 //!
 //! The engine enforces the run limits: a maximum number of events and a final time.
 //! Hitting the event limit is an error for the caller to report (exit code 3), never a
 //! hang.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use crate::time::{SimDuration, SimTime};
+
+/// Which shard's queue an event waits in, if any.
+pub trait Owner {
+    fn shard(&self) -> Option<u32>;
+}
+
+/// Plain numbers are global events (the engine's benchmarks and tests use them).
+impl Owner for u64 {
+    fn shard(&self) -> Option<u32> {
+        None
+    }
+}
+
+impl Owner for &str {
+    fn shard(&self) -> Option<u32> {
+        None
+    }
+}
 
 struct Entry<E> {
     at: SimTime,
@@ -44,7 +70,13 @@ impl<E> Ord for Entry<E> {
 pub struct Engine<E> {
     now: SimTime,
     seq: u64,
-    queue: BinaryHeap<Entry<E>>,
+    global: BinaryHeap<Entry<E>>,
+    shards: Vec<BinaryHeap<Entry<E>>>,
+    /// (time, shard) of each shard's earliest event; lazily kept: an entry whose time is
+    /// no longer its shard's earliest is skipped.
+    index: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// The shard being run on its own (`begin_alone`), whose events skip the index.
+    alone: Option<u32>,
     events: u64,
     max_events: u64,
 }
@@ -58,12 +90,15 @@ pub enum LimitHit {
     MaxEvents { max_events: u64, at: SimTime },
 }
 
-impl<E> Engine<E> {
+impl<E: Owner> Engine<E> {
     pub fn new(max_events: u64) -> Self {
         Engine {
             now: SimTime::ZERO,
             seq: 0,
-            queue: BinaryHeap::new(),
+            global: BinaryHeap::new(),
+            shards: vec![],
+            index: BinaryHeap::new(),
+            alone: None,
             events: 0,
             max_events,
         }
@@ -80,7 +115,7 @@ impl<E> Engine<E> {
     }
 
     pub fn pending(&self) -> usize {
-        self.queue.len()
+        self.global.len() + self.shards.iter().map(BinaryHeap::len).sum::<usize>()
     }
 
     /// Schedules `event` at `at`; a time in the past is a programmer error.
@@ -88,39 +123,137 @@ impl<E> Engine<E> {
         debug_assert!(at >= self.now, "event scheduled in the past");
         let at = at.max(self.now);
         self.seq += 1;
-        self.queue.push(Entry {
+        let entry = Entry {
             at,
             seq: self.seq,
             event,
-        });
+        };
+        let Some(s) = entry.event.shard() else {
+            self.global.push(entry);
+            return;
+        };
+        let s_idx = s as usize;
+        if s_idx >= self.shards.len() {
+            self.shards.resize_with(s_idx + 1, BinaryHeap::new);
+        }
+        let queue = &mut self.shards[s_idx];
+        if self.alone != Some(s) && queue.peek().is_none_or(|e| at < e.at) {
+            self.index.push(Reverse((at, s)));
+        }
+        queue.push(entry);
     }
 
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
         self.schedule(self.now + delay, event);
     }
 
-    /// Time of the next pending event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.queue.peek().map(|e| e.at)
+    /// The earliest shard with an event, and its time (stale index entries dropped).
+    fn next_shard(&mut self) -> Option<(SimTime, u32)> {
+        while let Some(&Reverse((at, s))) = self.index.peek() {
+            if self.shards[s as usize].peek().is_some_and(|e| e.at == at) {
+                return Some((at, s));
+            }
+            self.index.pop();
+        }
+        None
     }
 
-    /// Pops the next event due at or before `until`, advancing the clock to it.
-    /// `Ok(None)` when nothing is due by then (the clock is left where it was).
-    pub fn pop_until(&mut self, until: SimTime) -> Result<Option<E>, LimitHit> {
-        match self.queue.peek() {
-            Some(e) if e.at <= until => {}
-            _ => return Ok(None),
+    /// Time of the next pending event, if any.
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        let g = self.global.peek().map(|e| e.at);
+        let s = self.next_shard().map(|(at, _)| at);
+        match (g, s) {
+            (Some(g), Some(s)) => Some(g.min(s)),
+            (g, s) => g.or(s),
         }
+    }
+
+    /// Time of the next global event, if any.
+    pub fn peek_global(&self) -> Option<SimTime> {
+        self.global.peek().map(|e| e.at)
+    }
+
+    /// Counts one more event, unless the limit is reached (then the clock stays where
+    /// the last event left it, which the error reports).
+    fn count_event(&mut self) -> Result<(), LimitHit> {
         if self.events >= self.max_events {
             return Err(LimitHit::MaxEvents {
                 max_events: self.max_events,
                 at: self.now,
             });
         }
-        let entry = self.queue.pop().expect("peeked");
-        self.now = entry.at;
         self.events += 1;
+        Ok(())
+    }
+
+    /// Pops the next event due at or before `until`, advancing the clock to it.
+    /// `Ok(None)` when nothing is due by then (the clock is left where it was).
+    pub fn pop_until(&mut self, until: SimTime) -> Result<Option<E>, LimitHit> {
+        let g = self.global.peek().map(|e| e.at);
+        let shard = match (g, self.next_shard()) {
+            (Some(g), Some((at, s))) if at < g => Some((at, s)),
+            (None, Some(next)) => Some(next),
+            _ => None,
+        };
+        let at = match (shard, g) {
+            (Some((at, _)), _) | (None, Some(at)) => at,
+            (None, None) => return Ok(None),
+        };
+        if at > until {
+            return Ok(None);
+        }
+        self.count_event()?;
+        self.now = at;
+        let Some((_, s)) = shard else {
+            return Ok(Some(self.global.pop().expect("peeked").event));
+        };
+        self.index.pop();
+        let queue = &mut self.shards[s as usize];
+        let entry = queue.pop().expect("indexed");
+        if let Some(next) = queue.peek() {
+            self.index.push(Reverse((next.at, s)));
+        }
         Ok(Some(entry.event))
+    }
+
+    /// Time of shard `s`'s next event, if any.
+    pub fn peek_shard(&self, s: u32) -> Option<SimTime> {
+        self.shards.get(s as usize)?.peek().map(|e| e.at)
+    }
+
+    /// Runs shard `s` on its own: until `end_alone`, its events are popped with
+    /// `pop_alone` and those it schedules for itself skip the index.
+    pub fn begin_alone(&mut self, s: u32) {
+        self.alone = Some(s);
+    }
+
+    /// Pops shard `s`'s next event if it is due before `before`, advancing the clock to
+    /// it. For shards that cannot touch each other until `before`: the clock goes back
+    /// when the caller moves to the next shard, and each shard's events still come in
+    /// their order.
+    pub fn pop_alone(&mut self, before: SimTime) -> Result<Option<E>, LimitHit> {
+        let s = self.alone.expect("begin_alone first") as usize;
+        let at = match self.shards.get(s).and_then(BinaryHeap::peek) {
+            Some(e) if e.at < before => e.at,
+            _ => return Ok(None),
+        };
+        self.count_event()?;
+        self.now = at;
+        Ok(Some(self.shards[s].pop().expect("peeked").event))
+    }
+
+    /// Ends `begin_alone`: the shard's earliest event goes back in the index.
+    pub fn end_alone(&mut self) {
+        if let Some(s) = self.alone.take()
+            && let Some(next) = self.shards.get(s as usize).and_then(BinaryHeap::peek)
+        {
+            self.index.push(Reverse((next.at, s)));
+        }
+    }
+
+    /// Sets the clock (after running shards alone, back to where the run is).
+    pub fn set_now(&mut self, t: SimTime) {
+        self.now = t;
     }
 
     /// Moves the clock forward to `t` (used to close a run at its end time).
@@ -159,6 +292,77 @@ mod tests {
         assert_eq!(e.pop_until(SimTime::from_secs(4)).unwrap(), None);
         assert_eq!(e.pending(), 1);
         assert_eq!(e.now(), SimTime::ZERO);
+    }
+
+    /// A test event: `Some(shard)` waits in that shard's queue.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Ev(Option<u32>, u32);
+
+    impl Owner for Ev {
+        fn shard(&self) -> Option<u32> {
+            self.0
+        }
+    }
+
+    #[test]
+    fn at_one_instant_global_events_come_first_then_shards_by_number() {
+        let mut e = Engine::new(100);
+        let t = SimTime::from_secs(1);
+        e.schedule(t, Ev(Some(2), 0));
+        e.schedule(t, Ev(Some(0), 1));
+        e.schedule(t, Ev(None, 2));
+        e.schedule(t, Ev(Some(0), 3));
+        e.schedule(SimTime::from_secs(0), Ev(Some(5), 4));
+        e.schedule(t, Ev(None, 5));
+        let mut got = vec![];
+        while let Some(ev) = e.pop_until(SimTime::MAX).unwrap() {
+            got.push(ev.1);
+            if ev.1 == 1 {
+                // Scheduled now for the same shard: it still comes before shard 2.
+                e.schedule(t, Ev(Some(0), 6));
+            }
+        }
+        assert_eq!(got, vec![4, 2, 5, 1, 3, 6, 0]);
+    }
+
+    /// Running each shard alone up to a time visits every shard's events in the same
+    /// order as popping them one by one.
+    #[test]
+    fn shards_run_alone_see_their_events_in_the_global_order() {
+        let schedule_all = |e: &mut Engine<Ev>| {
+            for i in 0..40u32 {
+                let at = SimTime(u64::from((i * 7_919) % 1_000));
+                e.schedule(at, Ev(Some(i % 4), i));
+            }
+        };
+        let mut one_by_one = Engine::new(1_000);
+        schedule_all(&mut one_by_one);
+        let mut global: Vec<Vec<(u64, u32)>> = vec![vec![]; 4];
+        while let Some(ev) = one_by_one.pop_until(SimTime(500)).unwrap() {
+            global[ev.0.unwrap() as usize].push((one_by_one.now().0, ev.1));
+        }
+        let mut alone = Engine::new(1_000);
+        schedule_all(&mut alone);
+        for s in 0..4u32 {
+            alone.begin_alone(s);
+            let mut got = vec![];
+            while let Some(ev) = alone.pop_alone(SimTime(501)).unwrap() {
+                got.push((alone.now().0, ev.1));
+            }
+            alone.end_alone();
+            assert_eq!(got, global[s as usize], "shard {s}");
+        }
+        assert_eq!(alone.events(), one_by_one.events());
+        // What is left comes out the same either way.
+        alone.set_now(SimTime(500));
+        let rest = |e: &mut Engine<Ev>| {
+            let mut v = vec![];
+            while let Some(ev) = e.pop_until(SimTime::MAX).unwrap() {
+                v.push(ev.1);
+            }
+            v
+        };
+        assert_eq!(rest(&mut alone), rest(&mut one_by_one));
     }
 
     #[test]

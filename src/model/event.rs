@@ -28,3 +28,14 @@ pub enum Event {
     /// The autoscale strategy looks at its metric.
     Autoscale,
 }
+
+impl crate::engine::Owner for Event {
+    /// A shard's polls and its lanes' timers wait in its own queue.
+    fn shard(&self) -> Option<u32> {
+        match *self {
+            Event::Poll { shard, .. } => Some(shard),
+            Event::LaneTimer { lane, .. } => Some(lane.shard),
+            _ => None,
+        }
+    }
+}
