@@ -168,9 +168,9 @@ impl<E: Owner> Engine<E> {
         }
     }
 
-    /// Time of the next global event, if any.
-    pub fn peek_global(&self) -> Option<SimTime> {
-        self.global.peek().map(|e| e.at)
+    /// The next global event and its time, if any.
+    pub fn peek_global(&self) -> Option<(SimTime, &E)> {
+        self.global.peek().map(|e| (e.at, &e.event))
     }
 
     /// Counts one more event, unless the limit is reached (then the clock stays where
@@ -214,6 +214,17 @@ impl<E: Owner> Engine<E> {
             self.index.push(Reverse((next.at, s)));
         }
         Ok(Some(entry.event))
+    }
+
+    /// Pops the next global event ahead of any shard events due before it, advancing
+    /// the clock to it: for a caller that knows those shard events cannot see it.
+    pub fn pop_global_ahead(&mut self) -> Result<Option<E>, LimitHit> {
+        let Some(at) = self.global.peek().map(|e| e.at) else {
+            return Ok(None);
+        };
+        self.count_event()?;
+        self.now = at;
+        Ok(self.global.pop().map(|e| e.event))
     }
 
     /// Time of shard `s`'s next event, if any.

@@ -178,6 +178,26 @@ pub fn read_response(response: &Value, batch: &BatchFacts) -> Response {
     }
 }
 
+/// Starts and finishes of invocations on shards run on their own (`World::run`), kept
+/// to be played through the pool in the engine's order once every shard has run: the
+/// pool decides nothing they depend on (`FunctionModel::only_observes`).
+#[derive(Default)]
+pub struct PoolLog {
+    ops: Vec<PoolOp>,
+}
+
+struct PoolOp {
+    at: SimTime,
+    shard: u32,
+    start: bool,
+}
+
+impl PoolLog {
+    pub fn push(&mut self, at: SimTime, shard: u32, start: bool) {
+        self.ops.push(PoolOp { at, shard, start });
+    }
+}
+
 /// Whether an invocation may start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Start {
@@ -237,6 +257,32 @@ impl FunctionModel {
         debug_assert!(self.in_use > 0);
         self.in_use = self.in_use.saturating_sub(1);
         self.idle.push_back(now);
+    }
+
+    /// Whether no start can be throttled while at most `lanes` invocations run at once,
+    /// and none waits for a cold start: then the pool only observes the invocations
+    /// (which are warm, how many run at once) and never changes when they end.
+    pub fn only_observes(&self, lanes: u64) -> bool {
+        lanes <= u64::from(self.limit) && self.spec.cold_start.is_zero()
+    }
+
+    /// Plays the starts and finishes of `log` (`PoolLog`) in their order; `cold(shard)`
+    /// is told of each cold start.
+    pub fn replay(&mut self, log: &mut PoolLog, mut cold: impl FnMut(u32)) {
+        // Stable: at one instant, shards in number order, each in its own order, as the
+        // engine orders the events that made them.
+        log.ops.sort_by_key(|op| op.at);
+        for op in log.ops.drain(..) {
+            if !op.start {
+                self.finish(op.at);
+                continue;
+            }
+            match self.start(op.at) {
+                Start::Cold => cold(op.shard),
+                Start::Warm => {}
+                Start::Throttled => debug_assert!(false, "only_observes rules throttles out"),
+            }
+        }
     }
 
     /// Decides what the invocation starting at `now` does with `batch` (R-ERR-1): an

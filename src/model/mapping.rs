@@ -567,7 +567,7 @@ impl World {
                 crate::model::destination::FunctionError::Unhandled,
             );
         }
-        let start = self.function.start(now);
+        let start = self.start_invocation(s, now);
         if start == Start::Throttled {
             batch.throttles += 1;
             let shard = &mut self.shards[s];

@@ -15,7 +15,7 @@ use crate::model::autoscale::Autoscaler;
 use crate::model::destination::Destinations;
 use crate::model::event::Event;
 use crate::model::filter::Filters;
-use crate::model::function::{FunctionModel, InvocationRng};
+use crate::model::function::{FunctionModel, InvocationRng, PoolLog, Start};
 use crate::model::mapping::{Lane, LaneState};
 use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
@@ -258,6 +258,9 @@ pub struct World {
     filter_carry: Vec<u64>,
     poison_keys: Vec<(String, u16)>,
     finished: bool,
+    /// While shards run alone: their invocations' starts and ends, for the pool.
+    pub(crate) pool_log: Option<PoolLog>,
+    pool_scratch: PoolLog,
 }
 
 impl World {
@@ -372,6 +375,8 @@ impl World {
             filter_carry: vec![0; s.producers.len()],
             poison_keys,
             finished: false,
+            pool_log: None,
+            pool_scratch: PoolLog::default(),
         }
     }
 
@@ -421,19 +426,114 @@ impl World {
 
     /// `run`, calling `progress(now, end)` every 2^20 events (a progress bar's feed):
     /// cheap enough to leave on, rare enough never to show in a profile.
+    ///
+    /// When the shards cannot touch each other (`shards_independent`), each shard runs
+    /// on its own up to the next global event (a second's writes, a sample), so that
+    /// its state stays in the cache while it works; the engine's order makes this the
+    /// same run as handling the events one by one (`step`), which tests check.
     pub fn run_reporting(
         &mut self,
         mut progress: impl FnMut(SimTime, SimTime),
     ) -> Result<(), RunError> {
         const EVERY: u64 = 1 << 20;
         let mut next = EVERY;
-        while self.step()?.is_some() {
+        let alone = self.shards_independent();
+        loop {
+            if alone {
+                self.run_shards_alone()?;
+            }
+            if self.step()?.is_none() {
+                break;
+            }
             if self.engine.events() >= next {
-                next += EVERY;
+                next = self.engine.events() + EVERY;
                 progress(self.now(), self.end);
             }
         }
         self.finish()
+    }
+
+    /// Whether no shard's events can change another's until the next global event: no
+    /// resharding (so no parents to wait for), no action or autoscale, no output whose
+    /// lines must come in time order, and a function pool that only observes.
+    pub fn shards_independent(&self) -> bool {
+        let s = &self.scenario;
+        let lanes = self.shards.len() as u64 * u64::from(s.mapping.parallelization_factor);
+        s.actions.is_empty()
+            && s.autoscale.is_none()
+            && s.stream.mode == StreamMode::Provisioned
+            && !self.trace.enabled()
+            && !self.events_out.enabled()
+            && !self.destination_out.enabled()
+            && self.function.only_observes(lanes)
+    }
+
+    /// Whether the writes of the coming seconds may be made before the shards' events of
+    /// those seconds: nothing a shard does before a record arrives can see it (reads and
+    /// retention look at arrival times), and a tick's writes never depend on the shards'
+    /// state, except where other consumers' reads or pushed reads are tied to the writes.
+    fn writes_ahead(&self) -> bool {
+        !self.reads.efo && self.reads.others == 0
+    }
+
+    /// Runs each shard on its own through its events before the next global event (or
+    /// the end), then plays its invocations' starts and ends through the function pool.
+    /// Where `writes_ahead`, the write ticks of up to `AHEAD` first, so that each shard
+    /// works through many seconds at once.
+    fn run_shards_alone(&mut self) -> Result<(), RunError> {
+        const AHEAD: SimDuration = SimDuration::from_secs(10);
+        let resume = self.now();
+        let end = SimTime(self.end.0 + 1);
+        if self.writes_ahead() {
+            let horizon = (resume + AHEAD).min(end);
+            while let Some((at, Event::WriteTick)) = self.engine.peek_global()
+                && at < horizon
+            {
+                if let Some(ev) = self.engine.pop_global_ahead()? {
+                    self.handle(ev);
+                }
+            }
+        }
+        let bound = end.min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
+        self.pool_log = Some(std::mem::take(&mut self.pool_scratch));
+        let mut result = Ok(());
+        for s in 0..self.shards.len() as u32 {
+            if self.engine.peek_shard(s).is_none_or(|t| t >= bound) {
+                continue;
+            }
+            self.engine.begin_alone(s);
+            result = loop {
+                match self.engine.pop_alone(bound) {
+                    Ok(Some(ev)) => self.handle(ev),
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            self.engine.end_alone();
+            if result.is_err() {
+                break;
+            }
+        }
+        let mut log = self.pool_log.take().expect("set above");
+        let shards = &mut self.shards;
+        self.function.replay(&mut log, |s| {
+            shards[s as usize].metrics.invocations.cold_starts += 1;
+        });
+        self.pool_scratch = log;
+        self.engine.set_now(resume);
+        Ok(result?)
+    }
+
+    /// Takes an execution environment for an invocation of shard `s` (R-CONC-3); while
+    /// shards run alone the pool only hears of it later, and it is warm meanwhile.
+    pub(crate) fn start_invocation(&mut self, s: usize, now: SimTime) -> Start {
+        match self.pool_log.as_mut() {
+            Some(log) => {
+                log.push(now, s as u32, true);
+                Start::Warm
+            }
+            None => self.function.start(now),
+        }
     }
 
     fn handle(&mut self, ev: Event) {

@@ -1,5 +1,6 @@
 //! The one integration-test binary (design.md §7): a module per area.
 
+mod alone;
 mod arbitrary;
 mod binary;
 mod check;

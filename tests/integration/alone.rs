@@ -1,0 +1,87 @@
+//! Running each shard on its own between global events (`World::run` when
+//! `shards_independent`) is the same run as handling every event one by one
+//! (`World::step`): same summary, same time series, same event count. Checked on every
+//! built-in scenario and variant, and on random scenarios.
+
+use kinesim::scenario::{Scenario, builtin, load};
+use kinesim::time::SimDuration;
+use kinesim::{Outputs, World};
+use proptest::prelude::*;
+
+use crate::arbitrary::arb_scenario;
+
+/// The summary JSON and the time series of `s`, run one way or the other.
+fn outcome(s: &Scenario, alone: bool) -> (String, String) {
+    let outputs = Outputs {
+        timeseries: true,
+        ..Outputs::default()
+    };
+    let mut world = World::new(s, outputs);
+    if alone {
+        world.run().expect("runs");
+    } else {
+        while world.step().expect("runs").is_some() {}
+        world.finish().expect("finishes");
+    }
+    let summary = kinesim::Summary::of(&world, None);
+    let json = serde_json::to_string(&summary).unwrap();
+    (json, format!("{:?}", world.timeseries()))
+}
+
+fn independent(s: &Scenario) -> bool {
+    World::new(s, Outputs::default()).shards_independent()
+}
+
+#[test]
+fn every_builtin_runs_the_same_with_shards_alone() {
+    let mut alone = 0;
+    for name in builtin::names() {
+        let loaded = load(name).expect("built-in loads");
+        let mut runs = vec![(name.to_string(), loaded.base.clone())];
+        for v in loaded.variant_names() {
+            runs.push((format!("{name}/{v}"), loaded.variant(&v).expect("variant")));
+        }
+        for (label, mut s) in runs {
+            // A few simulated hours are enough to cover every mechanism a built-in shows.
+            s.duration = s.duration.min(SimDuration::from_secs(6 * 3600));
+            if independent(&s) {
+                alone += 1;
+            }
+            assert_eq!(outcome(&s, false), outcome(&s, true), "{label}");
+        }
+    }
+    // The check means something only if most runs take the other path.
+    assert!(
+        alone >= 20,
+        "only {alone} built-in runs have independent shards"
+    );
+}
+
+#[test]
+fn a_shared_function_pool_gives_the_same_cold_starts() {
+    // Many shards, an idle TTL shorter than the gaps between their batches: environments
+    // retire and come back cold all day long, so the pool's order matters.
+    let mut s = load("steady").expect("built-in").base;
+    s.stream.shards = 16;
+    s.function.idle_ttl = SimDuration::from_millis(300);
+    s.duration = SimDuration::from_secs(600);
+    assert!(independent(&s));
+    let (one_by_one, _) = outcome(&s, false);
+    let (alone, _) = outcome(&s, true);
+    assert_eq!(one_by_one, alone);
+    let v: serde_json::Value = serde_json::from_str(&alone).unwrap();
+    let cold = v["invocations"]["cold_starts"].as_u64().unwrap();
+    assert!(
+        cold > 100,
+        "the pool should go cold often: {cold} cold starts"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_scenarios_run_the_same_with_shards_alone(s in arb_scenario()) {
+        prop_assert_eq!(outcome(&s, false), outcome(&s, true));
+    }
+}
