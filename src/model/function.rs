@@ -184,8 +184,10 @@ pub fn read_response(response: &Value, batch: &BatchFacts) -> Response {
 #[derive(Default)]
 pub struct PoolLog {
     ops: Vec<PoolOp>,
+    scratch: Vec<PoolOp>,
 }
 
+#[derive(Clone, Copy, Default)]
 struct PoolOp {
     at: SimTime,
     shard: u32,
@@ -195,6 +197,40 @@ struct PoolOp {
 impl PoolLog {
     pub fn push(&mut self, at: SimTime, shard: u32, start: bool) {
         self.ops.push(PoolOp { at, shard, start });
+    }
+
+    /// Sorts the log by time, stably: at one instant, shards in number order, each in its
+    /// own order, as the engine orders the events that made them. A least-significant-
+    /// digit radix sort on the time since the earliest: each shard's part is already in
+    /// order, and a comparison sort of a few ten thousand entries showed in profiles.
+    fn sort_by_time(&mut self) {
+        const BITS: u32 = 11;
+        const MASK: u64 = (1 << BITS) - 1;
+        let Some(min) = self.ops.iter().map(|op| op.at.0).min() else {
+            return;
+        };
+        let span = self.ops.iter().map(|op| op.at.0 - min).max().unwrap_or(0);
+        let mut shift = 0;
+        while shift < u64::BITS && span >> shift > 0 {
+            let digit = |op: &PoolOp| ((op.at.0 - min) >> shift & MASK) as usize;
+            let mut starts = [0usize; 1 << BITS];
+            for op in &self.ops {
+                starts[digit(op)] += 1;
+            }
+            let mut total = 0;
+            for c in &mut starts {
+                (*c, total) = (total, total + *c);
+            }
+            self.scratch.clear();
+            self.scratch.resize(self.ops.len(), PoolOp::default());
+            for op in &self.ops {
+                let d = digit(op);
+                self.scratch[starts[d]] = *op;
+                starts[d] += 1;
+            }
+            std::mem::swap(&mut self.ops, &mut self.scratch);
+            shift += BITS;
+        }
     }
 }
 
@@ -269,9 +305,7 @@ impl FunctionModel {
     /// Plays the starts and finishes of `log` (`PoolLog`) in their order; `cold(shard)`
     /// is told of each cold start.
     pub fn replay(&mut self, log: &mut PoolLog, mut cold: impl FnMut(u32)) {
-        // Stable: at one instant, shards in number order, each in its own order, as the
-        // engine orders the events that made them.
-        log.ops.sort_by_key(|op| op.at);
+        log.sort_by_time();
         for op in log.ops.drain(..) {
             if !op.start {
                 self.finish(op.at);

@@ -257,10 +257,16 @@ impl RateState {
     fn route(&mut self, name: &str, open: &[(usize, HashRange)]) {
         let lanes = self.lanes as usize;
         let mut weights = vec![0.0f64; open.len() * lanes];
+        // The open ranges by start, for a binary search of each key's shard.
+        let mut by_start: Vec<(HashRange, usize)> =
+            open.iter().enumerate().map(|(s, (_, r))| (*r, s)).collect();
+        by_start.sort_by_key(|(r, _)| r.start);
         let slot_of = |h: u128| {
-            open.iter()
-                .position(|(_, r)| r.contains(h))
-                .map(|s| s * lanes + lane_of(h, self.lanes) as usize)
+            let i = by_start.partition_point(|(r, _)| r.end < h);
+            by_start
+                .get(i)
+                .filter(|(r, _)| r.contains(h))
+                .map(|&(_, s)| s * lanes + lane_of(h, self.lanes) as usize)
         };
         let k = self.spec.partition_keys.max(1);
         let exact = k.min(EXACT_KEYS_MAX);
