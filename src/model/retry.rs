@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::model::destination::{BatchInfo, Condition, FunctionError};
-use crate::model::function::{Invocation, Outcome};
+use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, backoff};
 use crate::model::stream::{SeqIndex, sequence_number};
 use crate::model::world::World;
@@ -21,7 +21,7 @@ pub struct Inflight {
     /// Indexes of the records the response names as failed, in order.
     pub named: Vec<SeqIndex>,
     /// Index ranges of the batch's records.
-    pub slices: Vec<(SeqIndex, SeqIndex)>,
+    pub slices: Slices,
 }
 
 impl World {
@@ -55,7 +55,7 @@ impl World {
         m.invocations.cloudwatch_errors = m.invocations.errors + m.invocations.timeouts;
         // Which records this invocation processed successfully: all but the named ones
         // on a (partial) success, those before the throw on an error, none otherwise.
-        let mut processed: Vec<(SeqIndex, SeqIndex)> = vec![];
+        let mut processed = Slices::new();
         match inv.outcome {
             Outcome::Ok | Outcome::Partial => {
                 for &(a, b) in &slices {

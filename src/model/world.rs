@@ -481,7 +481,7 @@ impl World {
     /// Where `writes_ahead`, the write ticks of up to `AHEAD` first, so that each shard
     /// works through many seconds at once.
     fn run_shards_alone(&mut self) -> Result<(), RunError> {
-        const AHEAD: SimDuration = SimDuration::from_secs(10);
+        const AHEAD: SimDuration = SimDuration::from_secs(30);
         let resume = self.now();
         let end = SimTime(self.end.0 + 1);
         if self.writes_ahead() {
@@ -495,7 +495,9 @@ impl World {
             }
         }
         let bound = end.min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
-        self.pool_log = Some(std::mem::take(&mut self.pool_scratch));
+        let mut log = std::mem::take(&mut self.pool_scratch);
+        log.begin(resume);
+        self.pool_log = Some(log);
         let mut result = Ok(());
         for s in 0..self.shards.len() as u32 {
             if self.engine.peek_shard(s).is_none_or(|t| t >= bound) {
