@@ -496,3 +496,85 @@ impl FunctionModel {
         SimDuration(us)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> FunctionSpec {
+        crate::scenario::load("steady")
+            .expect("a built-in")
+            .base
+            .function
+    }
+
+    #[test]
+    fn the_pool_log_sorts_by_time_keeping_shard_order_at_one_instant() {
+        let mut log = PoolLog::default();
+        log.begin(SimTime(1_000));
+        // Shard 0's entries, then shard 1's, each in time order, as shards run alone.
+        for (at, shard, start) in [
+            (1_000 + 5_000_000, 0, true),
+            (1_000 + 7, 0, false),
+            (1_000 + 7, 1, true),
+            (1_000, 1, false),
+            (1_000 + 5_000_000, 1, false),
+        ] {
+            log.push(SimTime(at), shard, start);
+        }
+        log.sort_by_time();
+        let order: Vec<(u64, u32, bool)> = log
+            .ops
+            .iter()
+            .map(|&op| (op >> 32, (op as u32) >> 1, op & 1 == 1))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (0, 1, false),
+                (7, 0, false),
+                (7, 1, true),
+                (5_000_000, 0, true),
+                (5_000_000, 1, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn replaying_the_log_gives_the_pool_what_a_one_by_one_run_gives_it() {
+        // (time, shard, start): shard 1 starts as shard 0 finishes, at one instant (shard
+        // 0's environment is free by then: shard 0 comes first), so shard 0's next start
+        // finds none idle.
+        let steps = [
+            (0, 0, true),
+            (100, 0, false),
+            (100, 1, true),
+            (250, 0, true),
+            (300, 1, false),
+            (400, 0, false),
+        ];
+        let mut direct = FunctionModel::new(&spec());
+        let mut cold_direct = vec![];
+        for &(at, shard, start) in &steps {
+            if !start {
+                direct.finish(SimTime(at));
+            } else if direct.start(SimTime(at)) == Start::Cold {
+                cold_direct.push(shard);
+            }
+        }
+        assert_eq!(cold_direct, vec![0, 0]);
+        // Logged as shards run alone: all of shard 0's, then all of shard 1's.
+        let mut log = PoolLog::default();
+        log.begin(SimTime::ZERO);
+        for shard in [0, 1] {
+            for &(at, _, start) in steps.iter().filter(|st| st.1 == shard) {
+                log.push(SimTime(at), shard, start);
+            }
+        }
+        let mut replayed = FunctionModel::new(&spec());
+        let mut cold_replayed = vec![];
+        replayed.replay(&mut log, |s| cold_replayed.push(s));
+        assert_eq!(cold_replayed, cold_direct);
+        assert_eq!(replayed.max_concurrency, direct.max_concurrency);
+    }
+}
