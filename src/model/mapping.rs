@@ -167,18 +167,6 @@ pub fn backoff(initial: SimDuration, max: SimDuration, k: u32) -> SimDuration {
 }
 
 impl World {
-    /// Bytes of the event entries of lane `l`'s records in `batch` (R-BATCH-2).
-    fn entries_bytes(&self, s: usize, l: usize, batch: Batch) -> u64 {
-        let shard = &self.shards[s];
-        let mut total = 0;
-        shard
-            .log
-            .for_each_in_lane(batch.first, batch.end, shard.lanes[l].index, |a, b, run| {
-                total += (b - a) * u64::from(run.entry_bytes)
-            });
-        total
-    }
-
     pub(crate) fn schedule_lane_timer(&mut self, s: usize, l: usize, at: SimTime) {
         let lane = &mut self.shards[s].lanes[l];
         lane.generation = lane.generation.wrapping_add(1);
@@ -546,8 +534,8 @@ impl World {
         };
         let sim = &self.scenario.simulation;
         let (initial, max) = (sim.retry_backoff_initial, sim.retry_backoff_max);
-        if !batch.final_window
-            && event_bytes(batch.len(), self.entries_bytes(s, l, batch)) > PAYLOAD_CAP_BYTES
+        let mut facts = self.batch_facts(s, l, batch);
+        if !batch.final_window && event_bytes(batch.len(), facts.entries_bytes) > PAYLOAD_CAP_BYTES
         {
             // R-BATCH-4 [choice]: a record too big for the payload cap on its own can never
             // be sent. The call fails before it reaches the function (no invocation, no
@@ -580,7 +568,7 @@ impl World {
             return;
         }
         batch.throttles = 0;
-        let mut facts = self.batch_facts(s, l, batch);
+        self.count_poison_hits(s, &mut facts);
         if let Some(w) = self.tumbling() {
             facts.windowed = true;
             if !batch.final_window && batch.invocations == 0 {
@@ -616,11 +604,9 @@ impl World {
         let n = batch.len();
         m.records.deliveries += n;
         m.records.redeliveries += lane.delivered.count_in(batch.first, batch.end);
-        shard
-            .log
-            .for_each_in_lane(batch.first, batch.end, lane_no, |a, b, _| {
-                lane.delivered.insert(a, b)
-            });
+        for &(a, b) in &facts.slices {
+            lane.delivered.insert(a, b);
+        }
         if !batch.final_window {
             m.batches += 1;
             m.batch_records_sum += n;
@@ -671,47 +657,50 @@ impl World {
         self.schedule_lane_timer(s, l, now + wall);
     }
 
-    /// What the function needs to know of `batch`; counts a delivery on each poison
-    /// record in it (for `times: N`).
-    fn batch_facts(&mut self, s: usize, l: usize, batch: Batch) -> BatchFacts {
-        let shard = &mut self.shards[s];
-        let lane = shard.lanes[l].index;
-        let log = &mut shard.log;
+    /// What the function needs to know of lane `l`'s records in `batch` (R-BATCH-2's
+    /// entry bytes among them), in one walk of the log.
+    fn batch_facts(&self, s: usize, l: usize, batch: Batch) -> BatchFacts {
+        let shard = &self.shards[s];
         let mut facts = BatchFacts {
             records: batch.len(),
             shard: shard.number,
             ..BatchFacts::default()
         };
-        let mut poisoned = vec![];
         let mut offset = 0;
-        log.for_each_in_lane(batch.first, batch.end, lane, |a, b, run| {
-            facts.slices.push((a, b));
-            if let Some(behaviour) = run.tag.poison {
-                // Poison runs hold one record each.
-                poisoned.push((
-                    a,
-                    offset,
-                    behaviour,
-                    facts.data_bytes + u64::from(run.data_bytes),
-                ));
-            }
-            facts.data_bytes += (b - a) * u64::from(run.data_bytes);
-            facts.entries_bytes += (b - a) * u64::from(run.entry_bytes);
-            offset += b - a;
-        });
-        for (idx, offset, behaviour, bytes_through) in poisoned {
-            let hits = log.run_of_mut(idx).map(|r| {
+        let lane = shard.lanes[l].index;
+        shard
+            .log
+            .for_each_in_lane(batch.first, batch.end, lane, |a, b, run| {
+                facts.slices.push((a, b));
+                if let Some(behaviour) = run.tag.poison {
+                    // Poison runs hold one record each; `count_poison_hits` sets `hits`.
+                    facts.poisons.push(PoisonHit {
+                        offset,
+                        bytes_through: facts.data_bytes + u64::from(run.data_bytes),
+                        behaviour,
+                        hits: 0,
+                    });
+                }
+                facts.data_bytes += (b - a) * u64::from(run.data_bytes);
+                facts.entries_bytes += (b - a) * u64::from(run.entry_bytes);
+                offset += b - a;
+            });
+        facts
+    }
+
+    /// The batch is about to reach the function: each poison record in it counts one more
+    /// delivery (for `times: N`).
+    fn count_poison_hits(&mut self, s: usize, facts: &mut BatchFacts) {
+        for k in 0..facts.poisons.len() {
+            let Some(idx) = facts.index_of(facts.poisons[k].offset) else {
+                continue;
+            };
+            let hits = self.shards[s].log.run_of_mut(idx).map(|r| {
                 r.hits += 1;
                 r.hits
             });
-            facts.poisons.push(PoisonHit {
-                offset,
-                bytes_through,
-                behaviour,
-                hits: hits.unwrap_or(1),
-            });
+            facts.poisons[k].hits = hits.unwrap_or(1);
         }
-        facts
     }
 
     /// The lane's timer fired: an invocation ended, a retry is due, or a window closed.
@@ -797,13 +786,13 @@ impl World {
         // midpoints are exact enough; the exact maximum is kept beside.
         let latency = &mut shard.metrics.latency;
         shard.log.for_each_in_lane(from, end, lane, |a, b, run| {
-            let n = b - a;
-            let chunks = n.min(2);
-            for c in 0..chunks {
-                let lo = a + n * c / chunks;
-                let hi = a + n * (c + 1) / chunks;
-                let mid = lo + (hi - lo) / 2;
-                latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
+            // Two chunks (one for a single record): [a, a + n/2) and [a + n/2, b).
+            let half = a + (b - a) / 2;
+            for (lo, hi) in [(a, half), (half, b)] {
+                if lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
+                }
             }
             latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
         });

@@ -70,9 +70,8 @@ impl Run {
     /// Arrival of the record at sequence index `i` (which must be in the run).
     pub fn arrival(&self, i: SeqIndex) -> SimTime {
         debug_assert!(i >= self.first && i < self.end());
-        let k = u128::from(self.k0 + (i - self.first));
-        let off = k * u128::from(self.step_num) / u128::from(self.step_den);
-        SimTime(self.t_base + off as u64)
+        let k = self.k0 + (i - self.first);
+        SimTime(self.t_base + mul_div_floor(k, self.step_num, self.step_den))
     }
 
     /// How many of the run's records, from its start, arrive at or before `t`.
@@ -112,6 +111,20 @@ impl Run {
             && self.lane == next.lane
             && self.tag.poison.is_none()
             && self.step_num != 0
+    }
+}
+
+/// floor(k * num / den), for a result that fits in 64 bits, in 64-bit arithmetic where it
+/// can: with num = q * den + r, k * num / den = k * q + k * r / den exactly. A day of
+/// records at 1,000/s puts k * num past 64 bits; k * r stays within them.
+fn mul_div_floor(k: u64, num: u64, den: u64) -> u64 {
+    if let Some(p) = k.checked_mul(num) {
+        return p / den;
+    }
+    let (q, r) = (num / den, num % den);
+    match k.checked_mul(r) {
+        Some(p) => k * q + p / den,
+        None => (u128::from(k) * u128::from(num) / u128::from(den)) as u64,
     }
 }
 
@@ -162,6 +175,14 @@ impl ShardLog {
     pub fn run_index_of(&self, i: SeqIndex) -> Option<usize> {
         if i < self.head || i >= self.next {
             return None;
+        }
+        // A steady shard's log is a run or two: look at the ends before searching.
+        if self.runs.front().is_some_and(|r| i < r.end()) {
+            return Some(0);
+        }
+        let last = self.runs.len() - 1;
+        if self.runs[last].first <= i {
+            return Some(last);
         }
         let pos = self.runs.partition_point(|r| r.end() <= i);
         Some(pos)
@@ -543,6 +564,19 @@ mod tests {
         assert_eq!(ranges[3].end, u128::MAX);
         for w in ranges.windows(2) {
             assert_eq!(w[0].end + 1, w[1].start, "contiguous");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mul_div_floor_is_the_128_bit_quotient(
+            k in 0u64..1 << 40,
+            num in 1u64..=2_000_000_000_000,
+            den in 1u64..=2_000_000_000_000,
+        ) {
+            let exact = u128::from(k) * u128::from(num) / u128::from(den);
+            proptest::prop_assume!(exact <= u128::from(u64::MAX));
+            proptest::prop_assert_eq!(u128::from(mul_div_floor(k, num, den)), exact);
         }
     }
 
