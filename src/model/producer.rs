@@ -13,6 +13,7 @@
 //! to the offers of a tick before appending what is accepted.
 
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
+use std::fmt::Write as _;
 
 use crate::model::payload::{EventContext, json_string_len};
 use crate::model::stream::{HashRange, Run, RunTag, hash_key};
@@ -277,10 +278,15 @@ impl RateState {
             }
         };
         let mut total = 0.0;
+        // Keys are `{name}-{i}`: one buffer, its number rewritten for each key.
+        let mut key = format!("{name}-");
+        let prefix = key.len();
         for i in 0..exact {
             let w = key_weight(i);
             total += w;
-            if let Some(slot) = slot_of(hash_key(&format!("{name}-{i}"))) {
+            key.truncate(prefix);
+            write!(key, "{i}").expect("writing to a String cannot fail");
+            if let Some(slot) = slot_of(hash_key(&key)) {
                 weights[slot] += w;
             }
         }
