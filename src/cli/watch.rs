@@ -131,6 +131,39 @@ struct Snapshot {
     speed: Option<SimDuration>,
 }
 
+/// Turns the time series, a stretch at a time, into snapshots: each shard as of its latest
+/// row, and the totals so far.
+#[derive(Default)]
+struct SnapshotBuilder {
+    latest: BTreeMap<u32, ShardNow>,
+    totals: Totals,
+}
+
+impl SnapshotBuilder {
+    /// The snapshot after `rows`, the rows since the previous one (not empty).
+    fn next(&mut self, rows: &[ShardSample], speed: Option<SimDuration>) -> Snapshot {
+        for r in rows {
+            self.totals.add(r);
+            self.latest.insert(
+                r.shard,
+                ShardNow {
+                    shard: r.shard,
+                    state: r.state,
+                    iterator_age_ms: r.iterator_age_ms,
+                    pending: r.pending,
+                },
+            );
+        }
+        Snapshot {
+            t_ms: rows.last().map_or(0, |r| r.t_ms),
+            rows: rows.to_vec(),
+            shards: self.latest.values().copied().collect(),
+            totals: self.totals,
+            speed,
+        }
+    }
+}
+
 enum ToView {
     Snapshot(Snapshot),
     /// The run ended (its summary) or stopped at a limit.
@@ -190,8 +223,7 @@ fn simulate(
         },
     );
     let mut seen = 0;
-    let mut latest: BTreeMap<u32, ShardNow> = BTreeMap::new();
-    let mut totals = Totals::default();
+    let mut builder = SnapshotBuilder::default();
     let mut paused = false;
     // Simulated time is due at `anchor.0 + wall_time_for(t - anchor.1)`; moved on each
     // pause and change of speed so that neither makes the run jump.
@@ -204,27 +236,9 @@ fn simulate(
         if rows.is_empty() || (throttled && !force) {
             return None;
         }
-        for r in rows {
-            totals.add(r);
-            latest.insert(
-                r.shard,
-                ShardNow {
-                    shard: r.shard,
-                    state: r.state,
-                    iterator_age_ms: r.iterator_age_ms,
-                    pending: r.pending,
-                },
-            );
-        }
         seen = world.timeseries().len();
         last_sent = Some(Instant::now());
-        Some(Snapshot {
-            t_ms: rows.last().map_or(0, |r| r.t_ms),
-            rows: rows.to_vec(),
-            shards: latest.values().copied().collect(),
-            totals,
-            speed,
-        })
+        Some(builder.next(rows, speed))
     };
     loop {
         for c in from_view.try_iter() {
@@ -452,7 +466,14 @@ fn view_terminal(
             terminal::Clear(terminal::ClearType::All)
         )
         .map_err(CliError::Output)?;
-        frame.extend(draw(s, &history, paused, finished.is_some(), Paint(out.colour)).into_bytes());
+        let (width, height) = terminal::size().unwrap_or((80, 24));
+        let size = Frame {
+            width: usize::from(width),
+            height: usize::from(height),
+            paused,
+            finished: finished.is_some(),
+        };
+        frame.extend(draw(s, &history, &size, Paint(out.colour)).into_bytes());
         out.emit(&frame)?;
         if event::poll(Duration::from_millis(100)).map_err(CliError::Output)?
             && let TermEvent::Key(key) = event::read().map_err(CliError::Output)?
@@ -492,11 +513,18 @@ fn view_terminal(
     out.emit(last.as_bytes())
 }
 
+/// What a frame shows besides the run: the terminal's size and the run's state.
+struct Frame {
+    width: usize,
+    height: usize,
+    paused: bool,
+    finished: bool,
+}
+
 /// One frame of the terminal view, lines ending in `\r\n` (raw mode does not return the
 /// carriage).
-fn draw(s: &Scenario, h: &History, paused: bool, finished: bool, p: Paint) -> String {
-    let (width, height) = terminal::size().unwrap_or((80, 24));
-    let (width, height) = (usize::from(width), usize::from(height));
+fn draw(s: &Scenario, h: &History, f: &Frame, p: Paint) -> String {
+    let (width, height, paused, finished) = (f.width, f.height, f.paused, f.finished);
     let mut lines = vec![];
     let (t_ms, speed, totals) = match &h.latest {
         Some(snap) => (snap.t_ms, snap.speed, snap.totals),
@@ -527,7 +555,8 @@ fn draw(s: &Scenario, h: &History, paused: bool, finished: bool, p: Paint) -> St
     lines.push(String::new());
     // Label, space, the scrolling columns, then the age and pending.
     let label = 21;
-    let tail = 32;
+    // "  age " and 9, "  pending " and 9.
+    let tail = 34;
     let columns = width.saturating_sub(label + tail).max(1);
     let rows_room = height.saturating_sub(lines.len() + 3);
     let shards = h.latest.as_ref().map_or(&[][..], |snap| &snap.shards[..]);
@@ -567,6 +596,106 @@ fn draw(s: &Scenario, h: &History, paused: bool, finished: bool, p: Paint) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The view's history of a whole run of `name`, fed one sample time at a time as the
+    /// simulation thread feeds it.
+    fn history_of(name: &str) -> (Scenario, History) {
+        let s = crate::scenario::load(name).expect("a built-in").base;
+        let mut world = crate::World::new(
+            &s,
+            Outputs {
+                timeseries: true,
+                ..Outputs::default()
+            },
+        );
+        world.run().expect("runs");
+        let mut builder = SnapshotBuilder::default();
+        let mut history = History {
+            samples: 0,
+            last_t_ms: None,
+            states: BTreeMap::new(),
+            latest: None,
+        };
+        for rows in world.timeseries().chunk_by(|a, b| a.t_ms == b.t_ms) {
+            history.add(builder.next(rows, Some(SimDuration::from_secs(60))));
+        }
+        (s, history)
+    }
+
+    fn frame(width: usize, height: usize, paused: bool, finished: bool) -> Frame {
+        Frame {
+            width,
+            height,
+            paused,
+            finished,
+        }
+    }
+
+    #[test]
+    fn a_frame_shows_each_shard_scrolling_in_the_timeline_glyphs() {
+        let (s, h) = history_of("poison-pill");
+        let text = draw(&s, &h, &frame(200, 30, false, true), Paint(false));
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert!(
+            text.ends_with("\r\n"),
+            "raw mode needs the carriage returns"
+        );
+        assert!(
+            lines[0].starts_with("kinesim watch poison-pill  t=26h"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].ends_with("finished"), "{}", lines[0]);
+        assert!(
+            lines[1].starts_with("written 37,440,000  delivered "),
+            "{}",
+            lines[1]
+        );
+        let rows: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with("shardId-"))
+            .collect();
+        assert_eq!(rows.len(), 4, "a row per shard: {text}");
+        // 200 columns less the label (21) and the age and pending (34): the latest 145
+        // samples, a minute each; a row fills the width, never more.
+        let glyphs = |row: &str| {
+            row[21..]
+                .chars()
+                .take_while(|c| "·─█▒░x".contains(*c))
+                .count()
+        };
+        for row in &rows {
+            assert_eq!(glyphs(row), 145, "{row}");
+            assert_eq!(row.chars().count(), 200, "{row}");
+            assert!(
+                row.contains("  age ") && row.contains("  pending "),
+                "{row}"
+            );
+        }
+        // The poison batch holds shard 0 until retention trims it at 25 h, then the shard
+        // catches up: its last two and a half hours show both; the others only process.
+        assert!(
+            rows[0].contains('█') && rows[0].contains('─'),
+            "{}",
+            rows[0]
+        );
+        for row in &rows[1..] {
+            assert!(!row.contains('█'), "{row}");
+        }
+        assert!(lines.iter().any(|l| l.contains("█ failing")), "the legend");
+        assert!(lines.iter().any(|l| l.contains("q quit")), "the keys");
+    }
+
+    #[test]
+    fn a_short_terminal_says_how_many_shards_it_leaves_out() {
+        let (s, h) = history_of("poison-pill");
+        // Three lines of header and three of legend leave room for two shards.
+        let text = draw(&s, &h, &frame(100, 8, true, false), Paint(false));
+        assert_eq!(text.matches("shardId-").count(), 2, "{text}");
+        assert!(text.contains("… 2 more shards"), "{text}");
+        assert!(text.lines().next().unwrap().ends_with("paused"), "{text}");
+    }
 
     #[test]
     fn pacing_turns_simulated_time_into_wall_time() {

@@ -108,3 +108,79 @@ fn a_bad_scenario_or_speed_exits_2() {
         assert!(stdout(&o).is_empty(), "{args:?}");
     }
 }
+
+/// The terminal view, driven in a real terminal (tmux): it draws a row per shard, pauses
+/// on space, quits on `q`, and leaves the screen as it found it with the last totals.
+/// Needs tmux; CI installs it (.ci/run), elsewhere the test says it was skipped.
+#[test]
+fn the_terminal_view_draws_pauses_and_quits() {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    if tmux(&["-V"]).is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install tmux for this test"
+        );
+        eprintln!("tmux is not installed: the terminal view test is skipped");
+        return;
+    }
+    let session = format!("kinesim-watch-{}", std::process::id());
+    let command = format!(
+        "{} watch poison-pill --speed 30m; echo EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_kinesim")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "30",
+        &command,
+    ])
+    .expect("tmux starts");
+    let screen = || tmux(&["capture-pane", "-p", "-t", &session]).unwrap_or_default();
+    let wait_for = |what: &str| {
+        let start = Instant::now();
+        loop {
+            let text = screen();
+            if text.contains(what) {
+                return text;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = tmux(&["kill-session", "-t", &session]);
+                panic!("no {what:?} on the screen after 30 s:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let frame = wait_for("shardId-000000000003");
+    assert!(frame.contains("kinesim watch poison-pill"), "{frame}");
+    assert!(frame.contains("q quit"), "{frame}");
+    assert_eq!(frame.matches("shardId-").count(), 4, "{frame}");
+    for row in frame.lines().filter(|l| l.starts_with("shardId-")) {
+        // A row that ran past the terminal's width would wrap its tail onto the next line.
+        let ends_with_count = row.trim_end().ends_with(|c: char| c.is_ascii_digit());
+        assert!(ends_with_count, "a row wider than the terminal:\n{frame}");
+    }
+    tmux(&["send-keys", "-t", &session, " "]).expect("a key");
+    wait_for("paused");
+    tmux(&["send-keys", "-t", &session, "q"]).expect("a key");
+    let after = wait_for("EXITED 0");
+    let _ = tmux(&["kill-session", "-t", &session]);
+    // Back on the normal screen: the frame is gone and the last totals stay.
+    assert!(
+        !after.contains("q quit"),
+        "the view should be gone:\n{after}"
+    );
+    assert!(after.contains("written="), "the last totals:\n{after}");
+}
