@@ -117,7 +117,7 @@ pub fn compare(args: &CompareArgs, out: &mut Out<'_>) -> Result<(), CliError> {
             .map(|((summary, samples), (_, s))| ReportRun {
                 summary,
                 samples,
-                retention_ms: s.stream.retention.as_millis(),
+                retention_ms: crate::report::files::retention_steps(s),
             })
             .collect();
         let mut json = Vec::new();

@@ -168,7 +168,7 @@ pub fn run(args: &RunArgs, out: &mut Out<'_>) -> Result<(), CliError> {
         let run = ReportRun {
             summary: &summary,
             samples: &series,
-            retention_ms: s.stream.retention.as_millis(),
+            retention_ms: crate::report::files::retention_steps(&s),
         };
         let json = render(&summary, &[], Format::Json, false);
         write_report(staged, files::files(&run), json)

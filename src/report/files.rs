@@ -7,6 +7,7 @@ use super::text::{human_ms, thousands, variant_label};
 use super::timeline::Grid;
 use crate::observe::timeseries::{CSV_HEADER, ShardSample};
 use crate::report::Summary;
+use crate::scenario::{ActionKind, Scenario};
 
 /// Columns of the HTML timeline at most (about one per pixel of its width).
 pub const HTML_COLUMNS: usize = 720;
@@ -18,8 +19,32 @@ pub const PER_SHARD_LINES: usize = 12;
 pub struct ReportRun<'a> {
     pub summary: &'a Summary,
     pub samples: &'a [ShardSample],
-    /// The stream's retention at the start (the line iterator age must stay under).
-    pub retention_ms: u64,
+    /// The stream's retention (the line iterator age must stay under): (from ms,
+    /// retention ms), from the start and at each `set_retention`.
+    pub retention_ms: Vec<(u64, u64)>,
+}
+
+/// The stream's retention over the run of `s`: from the start, then at each
+/// `set_retention` action within the run (actions at one time apply in their order).
+pub fn retention_steps(s: &Scenario) -> Vec<(u64, u64)> {
+    let mut steps = vec![(0, s.stream.retention.as_millis())];
+    for a in &s.actions {
+        if let ActionKind::SetRetention(d) = a.kind
+            && a.at.0 <= s.duration.0
+        {
+            steps.push((a.at.as_millis(), d.as_millis()));
+        }
+    }
+    // Stable: actions due at one time keep their order, the last one holding.
+    steps.sort_by_key(|&(t, _)| t);
+    steps.dedup_by(|later, earlier| {
+        let same_time = later.0 == earlier.0;
+        if same_time {
+            earlier.1 = later.1;
+        }
+        same_time
+    });
+    steps
 }
 
 /// A chart of a report: its file stem (`iterator-age` → `iterator-age.svg`) and title.
@@ -259,12 +284,13 @@ fn chart_specs<'a>(run: &ReportRun<'_>, per: &'a str) -> Vec<Spec<'a>> {
             end_ms,
             series,
             scale: Scale::LogDuration,
-            reference: (run.retention_ms > 0).then(|| Reference {
-                value: run.retention_ms as f64,
-                label: format!(
-                    "retention {}: older records expire",
-                    human_ms(run.retention_ms)
-                ),
+            reference: run.retention_ms.last().map(|&(_, last)| Reference {
+                steps: run
+                    .retention_ms
+                    .iter()
+                    .map(|&(t, ms)| (t, ms as f64))
+                    .collect(),
+                label: format!("retention {}: older records expire", human_ms(last)),
             }),
             format: duration_tick,
             note,

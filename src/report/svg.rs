@@ -216,10 +216,18 @@ pub struct Series {
     pub points: Vec<(u64, Option<f64>)>,
 }
 
-/// A horizontal reference line (a limit such as the retention period).
+/// A reference line (a limit such as the retention period): a value from each time on,
+/// drawn as steps where it changes.
 pub struct Reference {
-    pub value: f64,
+    /// (from ms, value), in time order; the first from 0.
+    pub steps: Vec<(u64, f64)>,
     pub label: String,
+}
+
+impl Reference {
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.steps.iter().map(|&(_, v)| v)
+    }
 }
 
 pub struct LineChart<'a> {
@@ -245,7 +253,7 @@ impl LineChart<'_> {
         self.series
             .iter()
             .flat_map(|s| s.points.iter().filter_map(|p| p.1))
-            .chain(self.reference.as_ref().map(|r| r.value))
+            .chain(self.reference.iter().flat_map(Reference::values))
     }
 }
 
@@ -302,7 +310,7 @@ pub fn line_chart(c: &LineChart<'_>, standalone: bool) -> String {
         .iter()
         .flatten()
         .filter_map(|p| p.1)
-        .chain(c.reference.as_ref().map(|r| r.value))
+        .chain(c.reference.iter().flat_map(Reference::values))
         .chain(c.cover.iter().copied());
     let (lo, hi) = match c.scale {
         Scale::Linear => (0.0, nice_ceiling(values.fold(0.0, f64::max))),
@@ -369,9 +377,19 @@ pub fn line_chart(c: &LineChart<'_>, standalone: bool) -> String {
     svg.line(LEFT, TOP + ph, LEFT + pw, TOP + ph, "#333333", 1.0, false);
     svg.line(LEFT, TOP, LEFT, TOP + ph, "#333333", 1.0, false);
     if let Some(r) = &c.reference {
-        let y = y_of(r.value);
-        svg.line(LEFT, y, LEFT + pw, y, "#d62728", 1.5, true);
-        svg.text(LEFT + pw - 4.0, y - 4.0, "end", &r.label);
+        let mut y_before: Option<f64> = None;
+        for (i, &(from, v)) in r.steps.iter().enumerate() {
+            let until = r.steps.get(i + 1).map_or(c.end_ms, |&(t, _)| t);
+            let (x0, x1, y) = (x_of(from), x_of(until.max(from)), y_of(v));
+            if let Some(yb) = y_before {
+                svg.line(x0, yb, x0, y, "#d62728", 1.5, true);
+            }
+            svg.line(x0, y, x1, y, "#d62728", 1.5, true);
+            y_before = Some(y);
+        }
+        if let Some(y) = y_before {
+            svg.text(LEFT + pw - 4.0, y - 4.0, "end", &r.label);
+        }
     }
     for (s, pts) in c.series.iter().zip(&series) {
         // A gap (no value) ends one polyline and the next value starts another.

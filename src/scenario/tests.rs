@@ -490,11 +490,8 @@ fn missing_required_keys_point_at_the_parent_mapping() {
         "t.yaml:1:1: event_source_mapping.StartingPosition: missing required key",
     ];
     for w in want {
-        assert!(
-            lines.iter().any(|l| l.starts_with(w)),
-            "no {w:?} in:\n{}",
-            lines.join("\n")
-        );
+        let found = lines.iter().filter(|l| l.starts_with(w)).count();
+        assert_eq!(found, 1, "{w:?} once in:\n{}", lines.join("\n"));
     }
     // Inside a block: the position of the mapping that lacks the key.
     one_err(

@@ -698,13 +698,8 @@ fn check_retention(
 
 fn check_stream(c: &mut Checker, s: Option<RawStream>) -> StreamSpec {
     let p = "stream";
-    let s = match s {
-        Some(s) => s,
-        None => {
-            c.missing("stream.shards");
-            RawStream::default()
-        }
-    };
+    // Without the block, its one required key is reported below, once.
+    let s = s.unwrap_or_default();
     let name = match s.name {
         None => "stream".to_owned(),
         Some(n) => {
@@ -1814,13 +1809,8 @@ fn check_mapping(
     sim: &SimulationSpec,
     consumer_said_shared: bool,
 ) -> (MappingSpec, MappingNotes) {
-    let m = match m {
-        Some(m) => m,
-        None => {
-            c.missing(format!("{ESM}.StartingPosition"));
-            RawMapping::default()
-        }
-    };
+    // Without the block, its one required key is reported below, once.
+    let m = m.unwrap_or_default();
     let notes = MappingNotes {
         metrics_config: m.metrics_config.is_some(),
         kms_key: m.kms_key_arn.is_some() || m.kms_key_arn_api.is_some(),

@@ -312,3 +312,42 @@ fn a_compare_with_a_failing_run_leaves_no_report() {
     assert!(stderr(&o).contains("variant limited"), "{}", stderr(&o));
     assert_eq!(entries(tmp.path()), ["limited.yaml"], "something was left");
 }
+
+#[test]
+fn the_iterator_age_chart_follows_the_retention_through_set_retention() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("longer-retention.yaml");
+    fs::write(
+        &scenario,
+        "name: longer-retention\nduration: 4h\nstream:\n  shards: 1\n  retention: 24h\n\
+         producers:\n  - name: p\n    rate: 10/s\n\
+         event_source_mapping:\n  StartingPosition: TRIM_HORIZON\n\
+         actions:\n  - at: 1h\n    set_retention: 48h\n  - at: 3h\n    set_retention: 36h\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("report");
+    report(&dir, &["run", scenario.to_str().unwrap()]);
+    let svg = fs::read_to_string(dir.join("iterator-age.svg")).unwrap();
+    let limit_lines: Vec<&str> = svg
+        .lines()
+        .filter(|l| l.starts_with("<line") && l.contains("#d62728"))
+        .collect();
+    // Three levels (24 h, 48 h, 36 h) and the two steps between them.
+    assert_eq!(limit_lines.len(), 5, "{limit_lines:#?}");
+    let attr = |line: &str, name: &str| -> f64 {
+        let from = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        line[from..].split('"').next().unwrap().parse().unwrap()
+    };
+    let levels: Vec<f64> = limit_lines
+        .iter()
+        .filter(|l| attr(l, "y1") == attr(l, "y2"))
+        .map(|l| attr(l, "y1"))
+        .collect();
+    assert_eq!(levels.len(), 3);
+    // Higher on the page is a longer retention: 48 h above 36 h above 24 h.
+    assert!(levels[1] < levels[2] && levels[2] < levels[0], "{levels:?}");
+    assert!(
+        svg.contains("retention 36h0m0s"),
+        "the label names the last retention"
+    );
+}
