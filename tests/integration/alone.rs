@@ -80,8 +80,24 @@ fn a_shared_function_pool_gives_the_same_cold_starts() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
+    /// Any scenario: those whose shards are coupled run one event at a time both ways.
     #[test]
     fn random_scenarios_run_the_same_with_shards_alone(s in arb_scenario()) {
+        prop_assert_eq!(outcome(&s, false), outcome(&s, true));
+    }
+
+    /// Random scenarios made independent (no actions or autoscale, no cold-start delay,
+    /// room for every lane), so that every case runs its shards alone.
+    #[test]
+    fn random_independent_scenarios_run_the_same_with_shards_alone(mut s in arb_scenario()) {
+        s.actions.clear();
+        s.autoscale = None;
+        s.function.cold_start = SimDuration::ZERO;
+        s.function.reserved_concurrency = None;
+        s.function.account_concurrency = s.function.account_concurrency.max(
+            s.stream.shards * s.mapping.parallelization_factor,
+        );
+        prop_assume!(independent(&s));
         prop_assert_eq!(outcome(&s, false), outcome(&s, true));
     }
 }
