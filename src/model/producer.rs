@@ -253,6 +253,41 @@ fn records_by(span_us: u64, r: u64) -> u64 {
     (u128::from(span_us) * u128::from(r)).div_ceil(1_000_000_000_000u128) as u64
 }
 
+/// A key no open shard holds (`key_slots`).
+const NO_SLOT: u32 = u32::MAX;
+
+/// The weight slot of each of the first `n` keys `{name}-{i}` (or `NO_SLOT`), hashed on
+/// every core: a key's slot depends on the key alone, so the result is the same however
+/// the work is shared, and the weights are then added up in key order as before.
+fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Sync)) -> Vec<u32> {
+    let mut slots = vec![NO_SLOT; n as usize];
+    // Keys `first..` into `chunk`: one buffer, its number rewritten for each key.
+    let fill = |first: usize, chunk: &mut [u32]| {
+        let mut key = format!("{name}-");
+        let prefix = key.len();
+        for (j, slot) in chunk.iter_mut().enumerate() {
+            key.truncate(prefix);
+            write!(key, "{}", first + j).expect("writing to a String cannot fail");
+            if let Some(s) = slot_of(hash_key(&key)) {
+                *slot = s as u32;
+            }
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
+    // A few thousand keys are not worth a thread.
+    if n < 100_000 || threads == 1 {
+        fill(0, &mut slots);
+        return slots;
+    }
+    let per = slots.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (c, chunk) in slots.chunks_mut(per).enumerate() {
+            scope.spawn(move || fill(c * per, chunk));
+        }
+    });
+    slots
+}
+
 impl RateState {
     /// Computes each open shard's share of this producer's keys.
     fn route(&mut self, name: &str, open: &[(usize, HashRange)]) {
@@ -278,16 +313,12 @@ impl RateState {
             }
         };
         let mut total = 0.0;
-        // Keys are `{name}-{i}`: one buffer, its number rewritten for each key.
-        let mut key = format!("{name}-");
-        let prefix = key.len();
-        for i in 0..exact {
+        let slots = key_slots(name, exact, &slot_of);
+        for (i, &slot) in (0..exact).zip(&slots) {
             let w = key_weight(i);
             total += w;
-            key.truncate(prefix);
-            write!(key, "{i}").expect("writing to a String cannot fail");
-            if let Some(slot) = slot_of(hash_key(&key)) {
-                weights[slot] += w;
+            if slot != NO_SLOT {
+                weights[slot as usize] += w;
             }
         }
         if k > exact {
@@ -494,5 +525,23 @@ impl RateState {
             },
             write_bytes: data_bytes + u64::from(self.key_json_len),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hashed_on_several_threads_get_the_slots_one_thread_gives() {
+        // Enough keys for the threaded path; eight slots by the top bits of the hash.
+        let n = 150_001;
+        let slot_of = |h: u128| (h >> 125 != 7).then_some((h >> 125) as usize);
+        let threaded = key_slots("fleet", n, &slot_of);
+        let one_by_one: Vec<u32> = (0..n)
+            .map(|i| slot_of(hash_key(&format!("fleet-{i}"))).map_or(NO_SLOT, |s| s as u32))
+            .collect();
+        assert_eq!(threaded, one_by_one);
+        assert!(threaded.contains(&NO_SLOT) && threaded.contains(&0));
     }
 }
