@@ -12,18 +12,32 @@ fn main() {
     divan::main();
 }
 
+/// An event numbered `n`, of one of a thousand shards, as polls and lane timers are.
+#[derive(Clone, Copy)]
+struct ShardEvent(u64);
+
+impl Owner for ShardEvent {
+    fn shard(&self) -> Option<u32> {
+        Some((self.0 % 1_000) as u32)
+    }
+}
+
 /// Pops the earliest event and schedules its follower up to a second later, as polls and
-/// invocation ends do: the queue stays at `pending` events.
-#[divan::bench(args = [1_000, 10_000, 100_000])]
-fn pop_and_reschedule(bencher: Bencher, pending: u64) {
+/// invocation ends do: the queue stays at `pending` events, `event(n)` each.
+fn pop_and_reschedule_with<E: Owner + Copy>(
+    bencher: Bencher,
+    pending: u64,
+    event: fn(u64) -> E,
+    number: fn(E) -> u64,
+) {
     const OPS: u64 = 100_000;
     bencher
         .counter(divan::counter::ItemsCount::new(OPS))
         .with_inputs(|| {
-            let mut e: Engine<u64> = Engine::new(u64::MAX);
+            let mut e: Engine<E> = Engine::new(u64::MAX);
             for i in 0..pending {
                 // Spread over the first second, as shards' poll phases are.
-                e.schedule(SimTime((i * 7_919) % 1_000_000), i);
+                e.schedule(SimTime((i * 7_919) % 1_000_000), event(i));
             }
             e
         })
@@ -34,45 +48,21 @@ fn pop_and_reschedule(bencher: Bencher, pending: u64) {
                     .expect("no limit")
                     .expect("the queue is never empty");
                 // A pseudo-random delay under a second, cheap and deterministic.
-                let delay = (ev.wrapping_mul(6_364_136_223_846_793_005) ^ k) % 1_000_000;
+                let delay = (number(ev).wrapping_mul(6_364_136_223_846_793_005) ^ k) % 1_000_000;
                 e.schedule_in(SimDuration(delay + 1), ev);
             }
             e
         });
 }
 
-/// An event of one of a thousand shards, as polls and lane timers are.
-#[derive(Clone, Copy)]
-struct ShardEvent(u64);
-
-impl Owner for ShardEvent {
-    fn shard(&self) -> Option<u32> {
-        Some((self.0 % 1_000) as u32)
-    }
+/// Global events: one binary heap.
+#[divan::bench(args = [1_000, 10_000, 100_000])]
+fn pop_and_reschedule(bencher: Bencher, pending: u64) {
+    pop_and_reschedule_with(bencher, pending, |n| n, |n| n);
 }
 
-/// As `pop_and_reschedule`, with every event in one of 1,000 shards' queues.
+/// The same with every event in one of 1,000 shards' queues.
 #[divan::bench(args = [1_000, 10_000, 100_000])]
 fn pop_and_reschedule_shard_events(bencher: Bencher, pending: u64) {
-    const OPS: u64 = 100_000;
-    bencher
-        .counter(divan::counter::ItemsCount::new(OPS))
-        .with_inputs(|| {
-            let mut e: Engine<ShardEvent> = Engine::new(u64::MAX);
-            for i in 0..pending {
-                e.schedule(SimTime((i * 7_919) % 1_000_000), ShardEvent(i));
-            }
-            e
-        })
-        .bench_local_values(|mut e| {
-            for k in 0..OPS {
-                let ev = e
-                    .pop_until(SimTime(u64::MAX))
-                    .expect("no limit")
-                    .expect("the queue is never empty");
-                let delay = (ev.0.wrapping_mul(6_364_136_223_846_793_005) ^ k) % 1_000_000;
-                e.schedule_in(SimDuration(delay + 1), ev);
-            }
-            e
-        });
+    pop_and_reschedule_with(bencher, pending, ShardEvent, |e| e.0);
 }
