@@ -158,16 +158,6 @@ impl<E: Owner> Engine<E> {
         None
     }
 
-    /// Time of the next pending event, if any.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        let g = self.global.peek().map(|e| e.at);
-        let s = self.next_shard().map(|(at, _)| at);
-        match (g, s) {
-            (Some(g), Some(s)) => Some(g.min(s)),
-            (g, s) => g.or(s),
-        }
-    }
-
     /// The next global event and its time, if any.
     pub fn peek_global(&self) -> Option<(SimTime, &E)> {
         self.global.peek().map(|e| (e.at, &e.event))
