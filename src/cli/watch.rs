@@ -467,13 +467,13 @@ fn view_terminal(
         )
         .map_err(CliError::Output)?;
         let (width, height) = terminal::size().unwrap_or((80, 24));
-        let size = Frame {
+        let shape = Frame {
             width: usize::from(width),
             height: usize::from(height),
             paused,
             finished: finished.is_some(),
         };
-        frame.extend(draw(s, &history, &size, Paint(out.colour)).into_bytes());
+        frame.extend(draw(s, &history, &shape, Paint(out.colour)).into_bytes());
         out.emit(&frame)?;
         if event::poll(Duration::from_millis(100)).map_err(CliError::Output)?
             && let TermEvent::Key(key) = event::read().map_err(CliError::Output)?

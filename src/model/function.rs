@@ -212,6 +212,17 @@ impl PoolLog {
             .push(since << 32 | u64::from(shard) << 1 | u64::from(start));
     }
 
+    /// The entries in their order: (time, shard, whether a start).
+    fn entries(&self) -> impl Iterator<Item = (SimTime, u32, bool)> + '_ {
+        self.ops.iter().map(|&op| {
+            (
+                SimTime(self.base.0 + (op >> 32)),
+                (op as u32) >> 1,
+                op & 1 == 1,
+            )
+        })
+    }
+
     /// Sorts the log by time, stably: at one instant, shards in number order, each in its
     /// own order, as the engine orders the events that made them. A least-significant-
     /// digit radix sort on the time: each shard's part is already in order, and a
@@ -320,10 +331,8 @@ impl FunctionModel {
     /// is told of each cold start.
     pub fn replay(&mut self, log: &mut PoolLog, mut cold: impl FnMut(u32)) {
         log.sort_by_time();
-        for &op in &log.ops {
-            let at = SimTime(log.base.0 + (op >> 32));
-            let shard = (op as u32) >> 1;
-            if op & 1 == 0 {
+        for (at, shard, start) in log.entries() {
+            if !start {
                 self.finish(at);
                 continue;
             }
@@ -530,9 +539,8 @@ mod tests {
         }
         log.sort_by_time();
         let order: Vec<(u64, u32, bool)> = log
-            .ops
-            .iter()
-            .map(|&op| (op >> 32, (op as u32) >> 1, op & 1 == 1))
+            .entries()
+            .map(|(at, shard, start)| (at.0 - 1_000, shard, start))
             .collect();
         assert_eq!(
             order,

@@ -12,8 +12,9 @@
 //! Offers are not yet writes: the world applies the per-shard write limit (R-STREAM-3)
 //! to the offers of a tick before appending what is accepted.
 
-use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 use std::fmt::Write as _;
+
+use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 
 use crate::model::payload::{EventContext, json_string_len};
 use crate::model::stream::{HashRange, Run, RunTag, hash_key};

@@ -27,10 +27,7 @@ pub struct Inflight {
 impl World {
     pub(crate) fn invocation_ended(&mut self, s: usize, l: usize, batch: Batch) {
         let now = self.now();
-        match self.pool_log.as_mut() {
-            Some(log) => log.push(now, s as u32, false),
-            None => self.function.finish(now),
-        }
+        self.finish_invocation(s, now);
         let rbif = self.scenario.mapping.report_batch_item_failures;
         let cold = if batch.cold {
             self.scenario.function.cold_start

@@ -258,9 +258,10 @@ pub struct World {
     filter_carry: Vec<u64>,
     poison_keys: Vec<(String, u16)>,
     finished: bool,
-    /// While shards run alone: their invocations' starts and ends, for the pool.
-    pub(crate) pool_log: Option<PoolLog>,
-    pool_scratch: PoolLog,
+    /// While shards run alone (`pool_deferred`): their invocations' starts and ends, for
+    /// the pool to hear of once they have all run.
+    pool_log: PoolLog,
+    pool_deferred: bool,
 }
 
 impl World {
@@ -375,8 +376,8 @@ impl World {
             filter_carry: vec![0; s.producers.len()],
             poison_keys,
             finished: false,
-            pool_log: None,
-            pool_scratch: PoolLog::default(),
+            pool_log: PoolLog::default(),
+            pool_deferred: false,
         }
     }
 
@@ -495,9 +496,8 @@ impl World {
             }
         }
         let bound = end.min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
-        let mut log = std::mem::take(&mut self.pool_scratch);
-        log.begin(resume);
-        self.pool_log = Some(log);
+        self.pool_log.begin(resume);
+        self.pool_deferred = true;
         let mut result = Ok(());
         for s in 0..self.shards.len() as u32 {
             if self.engine.peek_shard(s).is_none_or(|t| t >= bound) {
@@ -516,12 +516,11 @@ impl World {
                 break;
             }
         }
-        let mut log = self.pool_log.take().expect("set above");
+        self.pool_deferred = false;
         let shards = &mut self.shards;
-        self.function.replay(&mut log, |s| {
+        self.function.replay(&mut self.pool_log, |s| {
             shards[s as usize].metrics.invocations.cold_starts += 1;
         });
-        self.pool_scratch = log;
         self.engine.set_now(resume);
         Ok(result?)
     }
@@ -529,12 +528,20 @@ impl World {
     /// Takes an execution environment for an invocation of shard `s` (R-CONC-3); while
     /// shards run alone the pool only hears of it later, and it is warm meanwhile.
     pub(crate) fn start_invocation(&mut self, s: usize, now: SimTime) -> Start {
-        match self.pool_log.as_mut() {
-            Some(log) => {
-                log.push(now, s as u32, true);
-                Start::Warm
-            }
-            None => self.function.start(now),
+        if self.pool_deferred {
+            self.pool_log.push(now, s as u32, true);
+            return Start::Warm;
+        }
+        self.function.start(now)
+    }
+
+    /// Returns the environment of shard `s`'s invocation ending now; while shards run
+    /// alone, the pool hears of it later.
+    pub(crate) fn finish_invocation(&mut self, s: usize, now: SimTime) {
+        if self.pool_deferred {
+            self.pool_log.push(now, s as u32, false);
+        } else {
+            self.function.finish(now);
         }
     }
 
