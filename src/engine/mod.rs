@@ -246,6 +246,38 @@ impl<E: Owner> Engine<E> {
     }
 
     /// Ends `begin_alone`: the shard's earliest event goes back in the index.
+    /// The pending events of the shard running alone, in no particular order, each with
+    /// its place in the order of one instant (lower first).
+    pub fn alone_events(&self) -> impl Iterator<Item = (SimTime, u64, &E)> {
+        let s = self.alone.expect("begin_alone first") as usize;
+        self.shards
+            .get(s)
+            .into_iter()
+            .flat_map(|q| q.iter().map(|e| (e.at, e.seq, &e.event)))
+    }
+
+    /// Drops the pending events of the shard running alone: a handler that works its
+    /// events out by itself has taken them over, and schedules what is left when done.
+    pub fn clear_alone(&mut self) {
+        let s = self.alone.expect("begin_alone first") as usize;
+        if let Some(q) = self.shards.get_mut(s) {
+            q.clear();
+        }
+    }
+
+    /// A place in the order of one instant after that of every event scheduled so far.
+    pub fn next_place(&self) -> u64 {
+        self.seq + 1
+    }
+
+    /// Counts an event at `at` that a handler worked out without the queue, as if it had
+    /// been popped (the event limit applies); time moves to `at`.
+    pub fn count_outside(&mut self, at: SimTime) -> Result<(), LimitHit> {
+        self.count_event()?;
+        self.now = at;
+        Ok(())
+    }
+
     pub fn end_alone(&mut self) {
         if let Some(s) = self.alone.take()
             && let Some(next) = self.shards.get(s as usize).and_then(BinaryHeap::peek)

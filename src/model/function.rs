@@ -344,6 +344,26 @@ impl FunctionModel {
         }
     }
 
+    /// The handler time of an invocation starting at `now` with a batch of `records`
+    /// records of `bytes` data bytes and no poison record, if `invoke` would surely make
+    /// it a success without a random draw: no jitter, no error rate, no outage at `now`,
+    /// within the timeout, and no tumbling window (`windowed` false). `None` otherwise.
+    pub fn plain_success(&self, now: SimTime, records: u64, bytes: u64) -> Option<SimDuration> {
+        let spec = &self.spec;
+        if spec.duration.jitter > 0 {
+            return None;
+        }
+        for b in &spec.behaviours {
+            match b {
+                Behaviour::ErrorRate(p) if *p > 0 => return None,
+                Behaviour::Outage { from, to } if *from <= now && now < *to => return None,
+                _ => {}
+            }
+        }
+        let handler = Self::handler_time_with(spec, None, now, records, bytes);
+        (handler <= spec.timeout).then_some(handler)
+    }
+
     /// Decides what the invocation starting at `now` does with `batch` (R-ERR-1): an
     /// outage or transient error fails it whole; otherwise the function works through
     /// the batch in order and throws or hangs at the first poison record with that
@@ -474,10 +494,28 @@ impl FunctionModel {
     }
 
     /// Handler time for `records` records of `bytes` data bytes: the duration model,
-    /// then jitter, then any slowdown in force.
+    /// then jitter (the one draw an invocation's duration takes), then any slowdown in
+    /// force.
     fn handler_time(
         spec: &FunctionSpec,
         rng: &mut InvocationRng,
+        now: SimTime,
+        records: u64,
+        bytes: u64,
+    ) -> SimDuration {
+        let jitter = (spec.duration.jitter > 0).then(|| {
+            // Uniform in [1 - j, 1 + j], in ppm.
+            let j = u64::from(spec.duration.jitter.min(PPM_ONE));
+            rng.durations
+                .random_range((1_000_000 - j)..=(1_000_000 + j))
+        });
+        Self::handler_time_with(spec, jitter, now, records, bytes)
+    }
+
+    /// `handler_time` with the jitter factor (ppm) drawn, or none.
+    fn handler_time_with(
+        spec: &FunctionSpec,
+        jitter_ppm: Option<u64>,
         now: SimTime,
         records: u64,
         bytes: u64,
@@ -487,12 +525,7 @@ impl FunctionModel {
             + d.per_record.0 as u128 * records as u128
             + d.per_kib.0 as u128 * bytes as u128 / 1024;
         let mut us = base.min(u64::MAX as u128) as u64;
-        if d.jitter > 0 {
-            // Uniform in [1 - j, 1 + j], in ppm.
-            let j = u64::from(d.jitter.min(PPM_ONE));
-            let f = rng
-                .durations
-                .random_range((1_000_000 - j)..=(1_000_000 + j));
+        if let Some(f) = jitter_ppm {
             us = (u128::from(us) * u128::from(f) / 1_000_000) as u64;
         }
         for b in &spec.behaviours {

@@ -17,9 +17,10 @@ use crate::model::event::{Event, LaneRef};
 use crate::model::function::{BatchFacts, PoisonHit, Start};
 use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::ranges::RangeSet;
+use crate::model::reads::ReadLimits;
 use crate::model::retry::Inflight;
 use crate::model::stream::{SeqIndex, sequence_number};
-use crate::model::world::World;
+use crate::model::world::{Shard, World};
 use crate::scenario::LaneBlocking;
 use crate::time::{SimDuration, SimTime};
 
@@ -27,6 +28,17 @@ use crate::time::{SimDuration, SimTime};
 pub const GET_RECORDS_MAX_RECORDS: u64 = 10_000;
 /// At most this many data bytes per GetRecords call (R-STREAM-5).
 pub const GET_RECORDS_MAX_BYTES: u64 = 10 << 20;
+
+/// What one GetRecords call takes (`World::read_span`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadSpan {
+    /// The read position after the call.
+    pub end: SeqIndex,
+    /// Data bytes read.
+    pub bytes: u64,
+    /// The call was full: the shard is behind (R-POLL-1).
+    pub behind: bool,
+}
 
 /// A batch: the records of one lane in a range of the shard's log, and its history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,6 +312,21 @@ impl World {
             }
             return;
         }
+        let read = Self::read_span(shard, now, &limits);
+        shard.read_pos = read.end;
+        shard.poll.record_call(now, read.bytes, false);
+        shard.poll.behind = read.behind;
+        for l in 0..shard.lanes.len() {
+            if self.shards[s].lanes[l].state == LaneState::Idle {
+                self.try_start(s, l);
+            }
+        }
+        self.schedule_push(s);
+    }
+
+    /// What a GetRecords call on `shard` at `now` returns: the records from its read
+    /// position that have propagated, up to 10,000 records or 10 MiB (R-STREAM-5).
+    pub(crate) fn read_span(shard: &Shard, now: SimTime, limits: &ReadLimits) -> ReadSpan {
         let from = shard.read_pos.max(shard.log.head());
         // A record is readable once it has propagated (R-EFO-1).
         let readable = SimTime(now.0.saturating_sub(limits.propagation.0));
@@ -325,15 +352,12 @@ impl World {
             }
             !capped
         });
-        shard.read_pos = end;
-        shard.poll.record_call(now, bytes, false);
-        shard.poll.behind = capped || end - from >= GET_RECORDS_MAX_RECORDS;
-        for l in 0..shard.lanes.len() {
-            if self.shards[s].lanes[l].state == LaneState::Idle {
-                self.try_start(s, l);
-            }
+        ReadSpan {
+            end,
+            bytes,
+            // A full call: more may be waiting, so the shard is behind (R-POLL-1).
+            behind: capped || end - from >= GET_RECORDS_MAX_RECORDS,
         }
-        self.schedule_push(s);
     }
 
     /// After a batch finishes on a shard that is behind, the next poll need not wait
@@ -469,7 +493,18 @@ impl World {
     fn next_batch_range(&self, s: usize, l: usize) -> (SeqIndex, SeqIndex, u64, bool) {
         let shard = &self.shards[s];
         let lane = &shard.lanes[l];
-        let start = lane.queue_start();
+        self.batch_range_in(shard, lane.index, lane.queue_start(), shard.read_pos)
+    }
+
+    /// `next_batch_range` of the lane numbered `lane_no` whose queue is `[start,
+    /// read_pos)`.
+    pub(crate) fn batch_range_in(
+        &self,
+        shard: &Shard,
+        lane_no: u8,
+        start: SeqIndex,
+        read_pos: SeqIndex,
+    ) -> (SeqIndex, SeqIndex, u64, bool) {
         let batch_size = u64::from(self.scenario.mapping.batch_size);
         // Each record costs its entry plus a comma; the budget counts the envelope and
         // gives back the comma the first record does not have.
@@ -480,7 +515,7 @@ impl World {
         let mut window_end: Option<SimTime> = None;
         shard
             .log
-            .for_each_in_lane_while(start, shard.read_pos, lane.index, |a, b, run| {
+            .for_each_in_lane_while(start, read_pos, lane_no, |a, b, run| {
                 let cost = u64::from(run.entry_bytes) + 1;
                 let room = batch_size - records;
                 let mut fit = (budget / cost).min(b - a).min(room);

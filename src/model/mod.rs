@@ -15,6 +15,7 @@ pub mod reads;
 pub mod records;
 pub mod reshard;
 pub mod retry;
+pub mod steady;
 pub mod stream;
 pub mod world;
 

@@ -16,6 +16,10 @@ pub struct RangeSet {
 }
 
 impl RangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
     /// How many indexes of `[a, b)` are in the set.
     pub fn count_in(&self, a: SeqIndex, b: SeqIndex) -> u64 {
         // The ranges are sorted and disjoint: skip those ending at or before `a` by

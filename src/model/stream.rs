@@ -146,6 +146,11 @@ impl ShardLog {
         self.next
     }
 
+    /// Whether some record is of a lane other than 0, or filtered (see `mixed`).
+    pub fn is_mixed(&self) -> bool {
+        self.mixed
+    }
+
     pub fn head(&self) -> SeqIndex {
         self.head
     }

@@ -260,7 +260,7 @@ pub struct World {
     finished: bool,
     /// While shards run alone (`pool_deferred`): their invocations' starts and ends, for
     /// the pool to hear of once they have all run.
-    pool_log: PoolLog,
+    pub(crate) pool_log: PoolLog,
     pool_deferred: bool,
 }
 
@@ -498,6 +498,7 @@ impl World {
         let bound = end.min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
         self.pool_log.begin(resume);
         self.pool_deferred = true;
+        let steady = self.steady_possible();
         let mut result = Ok(());
         for s in 0..self.shards.len() as u32 {
             if self.engine.peek_shard(s).is_none_or(|t| t >= bound) {
@@ -506,7 +507,14 @@ impl World {
             self.engine.begin_alone(s);
             result = loop {
                 match self.engine.pop_alone(bound) {
-                    Ok(Some(ev)) => self.handle(ev),
+                    Ok(Some(ev)) => match steady {
+                        true => match self.steady_run(s as usize, ev, bound) {
+                            Ok(true) => {}
+                            Ok(false) => self.handle(ev),
+                            Err(e) => break Err(e),
+                        },
+                        false => self.handle(ev),
+                    },
                     Ok(None) => break Ok(()),
                     Err(e) => break Err(e),
                 }

@@ -77,6 +77,58 @@ fn a_shared_function_pool_gives_the_same_cold_starts() {
     );
 }
 
+/// A lane that never fails but falls further behind each hour: a batch of one record
+/// takes 15 s while a record comes every 10 s. Its reads stay under the GetRecords cap,
+/// so it keeps to the steady path (`model::steady`) while its oldest records age past
+/// MaximumRecordAgeInSeconds (`max_age`) or, over days, past the retention.
+fn falling_behind(max_age: Option<u32>) -> Scenario {
+    let age = max_age.map_or(String::new(), |a| {
+        format!("  MaximumRecordAgeInSeconds: {a}\n")
+    });
+    let yaml = format!(
+        "name: falling-behind
+seed: 3
+duration: 80h
+stream: {{shards: 2, retention: 24h}}
+producers:
+  - name: p
+    rate: 0.2/s
+    arrival: uniform
+    record_size: 100B
+    partition_keys: 64
+function:
+  timeout: 60s
+  duration: {{base: 15s}}
+simulation:
+  sample_every: 10min
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 1
+{age}"
+    );
+    kinesim::scenario::parse_str(&yaml, "falling-behind.yaml", false)
+        .expect("the scenario is valid")
+        .base
+}
+
+#[test]
+fn healthy_lanes_cut_by_retention_or_record_age_run_the_same_alone() {
+    for (max_age, lost) in [(None, "expired"), (Some(600), "discarded")] {
+        let s = falling_behind(max_age);
+        assert!(independent(&s));
+        let (one_by_one, series) = outcome(&s, false);
+        assert_eq!(
+            (one_by_one.clone(), series),
+            outcome(&s, true),
+            "{max_age:?}"
+        );
+        // The run must reach the cut it is about.
+        let v: serde_json::Value = serde_json::from_str(&one_by_one).unwrap();
+        let cut = v["records"][lost].as_u64().unwrap();
+        assert!(cut > 1_000, "{max_age:?}: only {cut} records {lost}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 

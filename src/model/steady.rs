@@ -1,0 +1,440 @@
+//! Healthy shards worked out without the event queue: the steady path.
+//!
+//! While shards run alone (`World::run_shards_alone`), most events of a healthy shard are
+//! its once-a-second poll, which reads what has arrived (R-POLL-1), and the ends of
+//! batches that succeed one after another (R-ORDER-1). `steady_run` handles such a
+//! shard's polls and invocation ends in a loop of its own, by the same rules and in the
+//! same order as `poll`, `read_if_wanted`, `try_start`, `send` and `invocation_ended`,
+//! but without a queue entry per event, a copy of each invocation or range sets per
+//! batch. The shard's two pending events (its next poll, the end of the batch in flight)
+//! are kept here, in the order of one instant the engine would give them.
+//!
+//! Before each event the path checks that the event stays healthy: a poison record in
+//! the next batch, retention or the record age about to cut, a read that would leave the
+//! shard behind, an invocation that could fail or draw at random: any of these hands
+//! the shard back to the generic handlers at that event, with its pending events back in
+//! the queue. Nothing observable differs from handling the events one by one, which
+//! tests/integration/alone.rs checks on every built-in scenario and random ones.
+
+use crate::engine::LimitHit;
+use crate::model::destination::FunctionError;
+use crate::model::event::Event;
+use crate::model::function::{Invocation, Outcome, Slices};
+use crate::model::mapping::{Batch, LaneState, ReadSpan};
+use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
+use crate::model::retry::Inflight;
+use crate::model::stream::SeqIndex;
+use crate::model::world::{Shard, World};
+use crate::time::{SimDuration, SimTime};
+
+/// The batch in flight on the steady path: it succeeds at `ends`.
+struct Flight {
+    batch: Batch,
+    handler: SimDuration,
+    slices: Slices,
+    ends: SimTime,
+    /// Its end's place among events of one instant (`Engine::next_place`).
+    place: u64,
+}
+
+/// A batch about to be sent that is sure to succeed.
+struct Planned {
+    batch: Batch,
+    handler: SimDuration,
+    slices: Slices,
+}
+
+/// What a poll does: a GetRecords call, and the batch it starts on an idle lane.
+struct TickPlan {
+    read: Option<ReadSpan>,
+    send: Option<Planned>,
+}
+
+/// Which of the shard's events is next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Poll,
+    End,
+}
+
+/// What the shard's next event does, worked out before it is handled.
+enum Plan {
+    Poll(TickPlan),
+    /// The batch in flight ends; the next batch, if the queue holds one.
+    End(Option<Planned>),
+}
+
+impl World {
+    /// Whether the scenario lets healthy shards take the steady path at all: one lane
+    /// per shard, no batching or tumbling window, polled reads. The function's part is
+    /// decided per batch (`FunctionModel::plain_success`).
+    pub(crate) fn steady_possible(&self) -> bool {
+        let m = &self.scenario.mapping;
+        m.parallelization_factor == 1
+            && m.batching_window.is_zero()
+            && m.tumbling_window.is_zero()
+            && !self.reads.efo
+    }
+
+    /// Shard `s` runs alone and `ev`, one of its events, has just been popped. If the
+    /// shard is healthy and `ev` stays so, handles `ev` and the shard's next events
+    /// before `bound` on the steady path and returns true; returns false, having changed
+    /// nothing, otherwise.
+    pub(crate) fn steady_run(
+        &mut self,
+        s: usize,
+        ev: Event,
+        bound: SimTime,
+    ) -> Result<bool, LimitHit> {
+        let now = self.now();
+        let Some(first) = self.steady_entry(s, ev) else {
+            return Ok(false);
+        };
+        // Take over the shard's pending events: its poll, and the end of a batch in
+        // flight (which may be `ev` itself).
+        let mut tick = (now, 0);
+        let mut ends = (now, 0);
+        for (at, place, pending) in self.engine.alone_events() {
+            match *pending {
+                Event::Poll { .. } => tick = (at, place),
+                _ => ends = (at, place),
+            }
+        }
+        self.engine.clear_alone();
+        let lane = &mut self.shards[s].lanes[0];
+        let mut flight = match lane.state {
+            LaneState::Invoking(batch) => {
+                let inflight = lane
+                    .inflight
+                    .take()
+                    .expect("an invoking lane has its invocation");
+                Some(Flight {
+                    batch,
+                    handler: inflight.inv.handler,
+                    slices: inflight.slices,
+                    ends: ends.0,
+                    place: ends.1,
+                })
+            }
+            _ => None,
+        };
+        let mut place = self.engine.next_place();
+        let mut due = Some((now, first));
+        loop {
+            let (at, plan) = match due.take() {
+                Some((at, what)) => (at, self.plan_event(s, at, what, flight.as_ref())),
+                None => {
+                    let (at, what) = match &flight {
+                        Some(f) if (f.ends, f.place) < tick => (f.ends, Due::End),
+                        _ => (tick.0, Due::Poll),
+                    };
+                    if at >= bound {
+                        break;
+                    }
+                    let plan = self.plan_event(s, at, what, flight.as_ref());
+                    if plan.is_some() {
+                        self.engine.count_outside(at)?;
+                    }
+                    (at, plan)
+                }
+            };
+            match plan {
+                None => break,
+                Some(Plan::Poll(plan)) => {
+                    // `poll` schedules the next poll before anything else.
+                    tick = (at + SimDuration::from_secs(1), place);
+                    place += 1;
+                    let shard = &mut self.shards[s];
+                    if let Some(read) = plan.read {
+                        shard.read_pos = read.end;
+                        shard.poll.record_call(at, read.bytes, false);
+                        shard.poll.behind = read.behind;
+                    }
+                    if let Some(p) = plan.send {
+                        flight = Some(self.steady_send(s, at, p, place));
+                        place += 1;
+                    }
+                }
+                Some(Plan::End(next)) => {
+                    let f = flight.take().expect("an end is due");
+                    self.steady_end(s, at, f);
+                    if let Some(p) = next {
+                        flight = Some(self.steady_send(s, at, p, place));
+                        place += 1;
+                    }
+                }
+            }
+        }
+        // Back to the generic representation: the invocation in flight and the pending
+        // events, in their order.
+        let mut pending = vec![(tick.0, tick.1, Due::Poll)];
+        if let Some(f) = flight {
+            let lane = &mut self.shards[s].lanes[0];
+            for &(a, b) in &f.slices {
+                lane.delivered.insert(a, b);
+            }
+            lane.inflight = Some(Inflight {
+                inv: Invocation {
+                    outcome: Outcome::Ok,
+                    handler: f.handler,
+                    processed_prefix: f.batch.records,
+                    named: vec![],
+                    failed_offset: None,
+                    function_error: FunctionError::None,
+                },
+                named: vec![],
+                slices: f.slices,
+            });
+            pending.push((f.ends, f.place, Due::End));
+        }
+        pending.sort_by_key(|&(at, place, _)| (at, place));
+        for (at, _, what) in pending {
+            match what {
+                Due::Poll => self.engine.schedule(
+                    at,
+                    Event::Poll {
+                        shard: s as u32,
+                        tick: true,
+                    },
+                ),
+                Due::End => self.schedule_lane_timer(s, 0, at),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether shard `s` may enter the steady path with `ev`: a healthy lane, the
+    /// shard's pending events only its poll and its batch's end, and `ev` itself healthy.
+    /// Returns which event `ev` is.
+    fn steady_entry(&self, s: usize, ev: Event) -> Option<Due> {
+        let shard = &self.shards[s];
+        let lane = &shard.lanes[0];
+        let healthy = self.mapping_enabled
+            && shard.reads_allowed
+            && shard.closed_at.is_none()
+            && !shard.poll.behind
+            && !shard.poll.extra_pending
+            && !shard.log.is_mixed()
+            && lane.halves.is_empty()
+            && lane.blocked_since.is_none()
+            && lane.window.is_none()
+            && lane.window_since.is_none()
+            && lane.processed.is_empty();
+        if !healthy {
+            return None;
+        }
+        // A batch in flight must be a plain success whose records only it delivered.
+        let invoking = match lane.state {
+            LaneState::Idle if !lane.delivered.is_empty() => return None,
+            LaneState::Idle => false,
+            LaneState::Waiting(_) => return None,
+            LaneState::Invoking(b) => {
+                let inflight = lane.inflight.as_ref()?;
+                let plain = inflight.inv.outcome == Outcome::Ok
+                    && inflight.inv.named.is_empty()
+                    && inflight.named.is_empty()
+                    && b.failures == 0
+                    && !b.final_window
+                    && lane.delivered.count_in(0, SeqIndex::MAX) == b.records;
+                if !plain {
+                    return None;
+                }
+                true
+            }
+        };
+        let live_timer = |e: &Event| matches!(*e, Event::LaneTimer { generation, .. } if generation == lane.generation);
+        let first = match ev {
+            Event::Poll { tick: true, .. } => Due::Poll,
+            Event::LaneTimer { .. } if invoking && live_timer(&ev) => Due::End,
+            _ => return None,
+        };
+        // The rest of the shard's queue: exactly the events the steady path keeps.
+        let (mut polls, mut ends) = (0, 0);
+        for (_, _, pending) in self.engine.alone_events() {
+            match pending {
+                Event::Poll { tick: true, .. } => polls += 1,
+                e if live_timer(e) => ends += 1,
+                _ => return None,
+            }
+        }
+        let expected = match first {
+            Due::Poll => (0, u32::from(invoking)),
+            Due::End => (1, 0),
+        };
+        if (polls, ends) != expected {
+            return None;
+        }
+        let flight_end = match lane.state {
+            LaneState::Invoking(b) => Some(b.end),
+            _ => None,
+        };
+        self.plan_for(s, self.now(), first, flight_end)
+            .is_some()
+            .then_some(first)
+    }
+
+    /// What the shard's event `what` at `at` does, if it stays on the steady path.
+    fn plan_event(
+        &self,
+        s: usize,
+        at: SimTime,
+        what: Due,
+        flight: Option<&Flight>,
+    ) -> Option<Plan> {
+        self.plan_for(s, at, what, flight.map(|f| f.batch.end))
+    }
+
+    /// `plan_event` for a lane whose batch in flight, if any, ends at index `flight_end`.
+    fn plan_for(
+        &self,
+        s: usize,
+        at: SimTime,
+        what: Due,
+        flight_end: Option<SeqIndex>,
+    ) -> Option<Plan> {
+        match what {
+            Due::Poll => self.plan_poll(s, at, flight_end).map(Plan::Poll),
+            Due::End => {
+                let read_pos = self.shards[s].read_pos;
+                self.plan_batch(s, at, flight_end?, read_pos).map(Plan::End)
+            }
+        }
+    }
+
+    /// What the poll at `at` does (`poll`, `read_if_wanted`), if it stays healthy: no
+    /// retention cut, a call the limits allow that does not leave the shard behind, and
+    /// a healthy batch. `flight_end`: the end of the batch in flight, if any.
+    fn plan_poll(&self, s: usize, at: SimTime, flight_end: Option<SeqIndex>) -> Option<TickPlan> {
+        let shard = &self.shards[s];
+        if !self.retention_spares(shard, at, shard.log.head()) {
+            return None;
+        }
+        let lane = &shard.lanes[0];
+        let queue_start = flight_end.unwrap_or(lane.checkpoint);
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
+        let wants = shard
+            .log
+            .lane_has_fewer(queue_start, shard.read_pos, lane.index, batch_size);
+        if !wants {
+            return Some(TickPlan {
+                read: None,
+                send: None,
+            });
+        }
+        if !shard.poll.may_call(at, &self.reads) {
+            return None;
+        }
+        let read = Self::read_span(shard, at, &self.reads);
+        if read.behind {
+            return None;
+        }
+        let send = match flight_end {
+            Some(_) => None,
+            None => self.plan_batch(s, at, lane.checkpoint, read.end)?,
+        };
+        Some(TickPlan {
+            read: Some(read),
+            send,
+        })
+    }
+
+    /// The batch an idle lane whose queue is `[start, read_pos)` sends at `at`
+    /// (`try_start`, `send`), if it stays healthy: `Some(None)` when the queue is empty,
+    /// `None` when the generic handlers must take over (a poison record, a cut by
+    /// retention or record age, a payload too large, an invocation that may fail).
+    fn plan_batch(
+        &self,
+        s: usize,
+        at: SimTime,
+        start: SeqIndex,
+        read_pos: SeqIndex,
+    ) -> Option<Option<Planned>> {
+        let shard = &self.shards[s];
+        let lane_no = shard.lanes[0].index;
+        let (first, end, records, _) = self.batch_range_in(shard, lane_no, start, read_pos);
+        if records == 0 {
+            // Nothing to send; records read but not queued are the generic path's.
+            return (read_pos <= start).then_some(None);
+        }
+        // The lane's checkpoint is `start` by then, and the log trimmed to it.
+        if !self.retention_spares(shard, at, start) {
+            return None;
+        }
+        if let Some(max_age) = self.scenario.mapping.max_record_age
+            && at.0 > max_age.0
+            && shard.log.arrival(first)? < SimTime(at.0 - max_age.0)
+        {
+            return None; // R-ERR-4 would cut the batch's head
+        }
+        let mut slices = Slices::new();
+        let (mut data_bytes, mut entries_bytes) = (0u64, 0u64);
+        let mut poisoned = false;
+        shard
+            .log
+            .for_each_in_lane(first, end, lane_no, |a, b, run| {
+                slices.push((a, b));
+                poisoned |= run.tag.poison.is_some();
+                data_bytes += (b - a) * u64::from(run.data_bytes);
+                entries_bytes += (b - a) * u64::from(run.entry_bytes);
+            });
+        if poisoned || event_bytes(records, entries_bytes) > PAYLOAD_CAP_BYTES {
+            return None;
+        }
+        let handler = self.function.plain_success(at, records, data_bytes)?;
+        Some(Some(Planned {
+            batch: Batch::new(first, end, records),
+            handler,
+            slices,
+        }))
+    }
+
+    /// Whether retention trims nothing of `shard` at `at` once its log starts at `head`
+    /// (`trim` would do nothing).
+    fn retention_spares(&self, shard: &Shard, at: SimTime, head: SeqIndex) -> bool {
+        let retention = self.scenario.stream.retention;
+        at.0 < retention.0
+            || shard
+                .log
+                .arrived_prefix_end(head, SimTime(at.0 - retention.0))
+                <= head
+    }
+
+    /// `send` of a healthy batch at `at`, from the environment on: what the shard
+    /// counts when the batch goes to the function (R-METRIC-1's iterator age).
+    fn steady_send(&mut self, s: usize, at: SimTime, p: Planned, place: u64) -> Flight {
+        self.pool_log.push(at, s as u32, true);
+        let shard = &mut self.shards[s];
+        let mut batch = p.batch;
+        batch.invocations = 1;
+        let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(at);
+        let age = at.saturating_since(last_arrival).as_millis();
+        let m = &mut shard.metrics;
+        m.iterator_age.record(age);
+        m.since_sample.age_max_ms = m.since_sample.age_max_ms.max(age);
+        let n = batch.records;
+        m.records.deliveries += n;
+        m.batches += 1;
+        m.batch_records_sum += n;
+        m.batch_records_max = m.batch_records_max.max(n);
+        shard.lanes[0].state = LaneState::Invoking(batch);
+        Flight {
+            batch,
+            handler: p.handler,
+            slices: p.slices,
+            ends: at + p.handler,
+            place,
+        }
+    }
+
+    /// `invocation_ended` of a healthy batch: it succeeded, the checkpoint passes it.
+    fn steady_end(&mut self, s: usize, at: SimTime, f: Flight) {
+        self.pool_log.push(at, s as u32, false);
+        let m = &mut self.shards[s].metrics;
+        m.billed_ms += f.handler.as_millis_ceil();
+        m.invocations.total += 1;
+        m.invocations.ok += 1;
+        m.invocations.cloudwatch_errors = m.invocations.errors + m.invocations.timeouts;
+        self.deliver(s, 0, f.batch.first, f.batch.end);
+        self.shards[s].lanes[0].state = LaneState::Idle;
+    }
+}
