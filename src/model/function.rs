@@ -269,6 +269,11 @@ pub enum Start {
 
 pub struct FunctionModel {
     spec: FunctionSpec,
+    /// Some invocation may fail or take a random draw whatever its batch holds: a
+    /// jitter or an error rate (`plain_success`).
+    draws: bool,
+    /// The behaviours hold an outage or a slowdown, which depend on the time.
+    timed: bool,
     limit: u32,
     in_use: u32,
     /// Idle environments by the time they became idle, oldest first.
@@ -282,8 +287,19 @@ impl FunctionModel {
         let limit = spec
             .reserved_concurrency
             .unwrap_or(spec.account_concurrency);
+        let draws = spec.duration.jitter > 0
+            || spec
+                .behaviours
+                .iter()
+                .any(|b| matches!(b, Behaviour::ErrorRate(p) if *p > 0));
+        let timed = spec
+            .behaviours
+            .iter()
+            .any(|b| matches!(b, Behaviour::Outage { .. } | Behaviour::Slowdown { .. }));
         FunctionModel {
             spec: spec.clone(),
+            draws,
+            timed,
             limit,
             in_use: 0,
             idle: VecDeque::new(),
@@ -350,15 +366,12 @@ impl FunctionModel {
     /// within the timeout, and no tumbling window (`windowed` false). `None` otherwise.
     pub fn plain_success(&self, now: SimTime, records: u64, bytes: u64) -> Option<SimDuration> {
         let spec = &self.spec;
-        if spec.duration.jitter > 0 {
+        if self.draws {
             return None;
         }
-        for b in &spec.behaviours {
-            match b {
-                Behaviour::ErrorRate(p) if *p > 0 => return None,
-                Behaviour::Outage { from, to } if *from <= now && now < *to => return None,
-                _ => {}
-            }
+        let outage = |b: &Behaviour| matches!(b, Behaviour::Outage { from, to } if *from <= now && now < *to);
+        if self.timed && spec.behaviours.iter().any(outage) {
+            return None;
         }
         let handler = Self::handler_time_with(spec, None, now, records, bytes);
         (handler <= spec.timeout).then_some(handler)

@@ -23,7 +23,7 @@ use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, ReadSpan};
 use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
-use crate::model::stream::SeqIndex;
+use crate::model::stream::{Run, SeqIndex};
 use crate::model::world::{Shard, World};
 use crate::time::{SimDuration, SimTime};
 
@@ -31,7 +31,6 @@ use crate::time::{SimDuration, SimTime};
 struct Flight {
     batch: Batch,
     handler: SimDuration,
-    slices: Slices,
     ends: SimTime,
     /// Its end's place among events of one instant (`Engine::next_place`).
     place: u64,
@@ -41,7 +40,6 @@ struct Flight {
 struct Planned {
     batch: Batch,
     handler: SimDuration,
-    slices: Slices,
 }
 
 /// What a poll does: a GetRecords call, and the batch it starts on an idle lane.
@@ -111,7 +109,6 @@ impl World {
                 Some(Flight {
                     batch,
                     handler: inflight.inv.handler,
-                    slices: inflight.slices,
                     ends: ends.0,
                     place: ends.1,
                 })
@@ -169,10 +166,16 @@ impl World {
         // events, in their order.
         let mut pending = vec![(tick.0, tick.1, Due::Poll)];
         if let Some(f) = flight {
-            let lane = &mut self.shards[s].lanes[0];
-            for &(a, b) in &f.slices {
-                lane.delivered.insert(a, b);
-            }
+            let shard = &mut self.shards[s];
+            let lane = &mut shard.lanes[0];
+            // The batch's slices as `batch_facts` gives them: one per run.
+            let mut slices = Slices::new();
+            shard
+                .log
+                .for_each_in_lane(f.batch.first, f.batch.end, lane.index, |a, b, _| {
+                    slices.push((a, b));
+                    lane.delivered.insert(a, b);
+                });
             lane.inflight = Some(Inflight {
                 inv: Invocation {
                     outcome: Outcome::Ok,
@@ -183,7 +186,7 @@ impl World {
                     function_error: FunctionError::None,
                 },
                 named: vec![],
-                slices: f.slices,
+                slices,
             });
             pending.push((f.ends, f.place, Due::End));
         }
@@ -366,17 +369,19 @@ impl World {
         {
             return None; // R-ERR-4 would cut the batch's head
         }
-        let mut slices = Slices::new();
-        let (mut data_bytes, mut entries_bytes) = (0u64, 0u64);
-        let mut poisoned = false;
-        shard
-            .log
-            .for_each_in_lane(first, end, lane_no, |a, b, run| {
-                slices.push((a, b));
-                poisoned |= run.tag.poison.is_some();
-                data_bytes += (b - a) * u64::from(run.data_bytes);
-                entries_bytes += (b - a) * u64::from(run.entry_bytes);
-            });
+        // What `batch_facts` would find: in one step when one run holds the batch.
+        let (mut data_bytes, mut entries_bytes, mut poisoned) = (0u64, 0u64, false);
+        let mut add = |n: u64, run: &Run| {
+            poisoned |= run.tag.poison.is_some();
+            data_bytes += n * u64::from(run.data_bytes);
+            entries_bytes += n * u64::from(run.entry_bytes);
+        };
+        match shard.log.run_of(first) {
+            Some(run) if end <= run.end() => add(records, run),
+            _ => shard
+                .log
+                .for_each_in_lane(first, end, lane_no, |a, b, run| add(b - a, run)),
+        }
         if poisoned || event_bytes(records, entries_bytes) > PAYLOAD_CAP_BYTES {
             return None;
         }
@@ -384,7 +389,6 @@ impl World {
         Some(Some(Planned {
             batch: Batch::new(first, end, records),
             handler,
-            slices,
         }))
     }
 
@@ -420,7 +424,6 @@ impl World {
         Flight {
             batch,
             handler: p.handler,
-            slices: p.slices,
             ends: at + p.handler,
             place,
         }

@@ -84,8 +84,12 @@ impl Run {
         }
         // Record j has arrived iff (k0 + j) * num / den <= t - t_base, i.e.
         // (k0 + j) * num < (t - t_base + 1) * den.
-        let limit = u128::from(t.0 - self.t_base + 1) * u128::from(self.step_den);
-        let k_end = limit.div_ceil(u128::from(self.step_num)); // first k that has not arrived
+        // First k that has not arrived, in 64-bit arithmetic while the product fits.
+        let k_end = match (t.0 - self.t_base + 1).checked_mul(self.step_den) {
+            Some(limit) => u128::from(limit.div_ceil(self.step_num)),
+            None => (u128::from(t.0 - self.t_base + 1) * u128::from(self.step_den))
+                .div_ceil(u128::from(self.step_num)),
+        };
         let arrived = k_end.saturating_sub(u128::from(self.k0));
         arrived.min(u128::from(self.count)) as u64
     }
