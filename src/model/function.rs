@@ -336,6 +336,15 @@ impl FunctionModel {
         self.idle.push_back(now);
     }
 
+    /// Whether an environment returned and taken again at one instant is the same warm
+    /// environment whatever else the pool holds, so that the pair need not be played
+    /// through it (`World::run_shards_alone`): true unless idle environments retire at
+    /// once. The pair changes neither how many run nor which are idle; it only retires,
+    /// at that instant, environments the next start retires anyway.
+    pub fn handover_is_neutral(&self) -> bool {
+        !self.spec.idle_ttl.is_zero()
+    }
+
     /// Whether no start can be throttled while at most `lanes` invocations run at once,
     /// and none waits for a cold start: then the pool only observes the invocations
     /// (which are warm, how many run at once) and never changes when they end.

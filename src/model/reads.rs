@@ -120,7 +120,11 @@ impl PollState {
     /// The credit at `now`: refilled at 2 MiB/s, at most one second's worth.
     fn credit_now(&self, now: SimTime) -> i64 {
         let elapsed = now.saturating_since(self.credit_at).0;
-        let refill = i128::from(elapsed) * i128::from(READ_BYTES_PER_SEC) / i128::from(US_PER_S);
+        // In 64 bits for the first hundred days since the last change, the usual case.
+        let refill = match elapsed.checked_mul(READ_BYTES_PER_SEC) {
+            Some(p) => i128::from(p / US_PER_S),
+            None => i128::from(elapsed) * i128::from(READ_BYTES_PER_SEC) / i128::from(US_PER_S),
+        };
         (i128::from(self.credit) + refill).min(i128::from(READ_BYTES_PER_SEC)) as i64
     }
 

@@ -148,15 +148,18 @@ impl World {
                         shard.poll.behind = read.behind;
                     }
                     if let Some(p) = plan.send {
-                        flight = Some(self.steady_send(s, at, p, place));
+                        flight = Some(self.steady_send(s, at, p, place, true));
                         place += 1;
                     }
                 }
                 Some(Plan::End(next)) => {
                     let f = flight.take().expect("an end is due");
-                    self.steady_end(s, at, f);
+                    // The next batch takes the environment the last one returns, at the
+                    // same instant: the pool need not hear of either.
+                    let handover = next.is_some() && self.function.handover_is_neutral();
+                    self.steady_end(s, at, f, !handover);
                     if let Some(p) = next {
-                        flight = Some(self.steady_send(s, at, p, place));
+                        flight = Some(self.steady_send(s, at, p, place, !handover));
                         place += 1;
                     }
                 }
@@ -405,8 +408,18 @@ impl World {
 
     /// `send` of a healthy batch at `at`, from the environment on: what the shard
     /// counts when the batch goes to the function (R-METRIC-1's iterator age).
-    fn steady_send(&mut self, s: usize, at: SimTime, p: Planned, place: u64) -> Flight {
-        self.pool_log.push(at, s as u32, true);
+    /// `to_pool`: the pool hears of the start (see `handover_is_neutral`).
+    fn steady_send(
+        &mut self,
+        s: usize,
+        at: SimTime,
+        p: Planned,
+        place: u64,
+        to_pool: bool,
+    ) -> Flight {
+        if to_pool {
+            self.pool_log.push(at, s as u32, true);
+        }
         let shard = &mut self.shards[s];
         let mut batch = p.batch;
         batch.invocations = 1;
@@ -430,8 +443,10 @@ impl World {
     }
 
     /// `invocation_ended` of a healthy batch: it succeeded, the checkpoint passes it.
-    fn steady_end(&mut self, s: usize, at: SimTime, f: Flight) {
-        self.pool_log.push(at, s as u32, false);
+    fn steady_end(&mut self, s: usize, at: SimTime, f: Flight, to_pool: bool) {
+        if to_pool {
+            self.pool_log.push(at, s as u32, false);
+        }
         let m = &mut self.shards[s].metrics;
         m.billed_ms += f.handler.as_millis_ceil();
         m.invocations.total += 1;
