@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 
 use crate::model::payload::{EventContext, json_string_len};
-use crate::model::stream::{HashRange, Run, RunTag, hash_key};
+use crate::model::stream::{HashRange, Run, RunTag, Step, hash_key};
 use crate::rng::{Concern, SimRng, substream};
 use crate::scenario::{
     Arrival, KeySkew, ProducerKind, ProducerSpec, RateProducer, RecordSize, ScriptedRecord,
@@ -193,8 +193,7 @@ impl Traffic {
                                 count: rec.repeat.max(1),
                                 t_base: rec.at.0,
                                 k0: 0,
-                                step_num: 0,
-                                step_den: 1,
+                                step: Step::ZERO,
                                 data_bytes: data_bytes as u32,
                                 key_json_len: key_len as u16,
                                 entry_bytes: ctx.entry_bytes(data_bytes, key_len) as u32,
@@ -510,8 +509,7 @@ impl RateState {
                 count,
                 t_base,
                 k0,
-                step_num,
-                step_den,
+                step: Step::new(step_num, step_den),
                 data_bytes: data_bytes as u32,
                 key_json_len: self.key_json_len,
                 entry_bytes: ctx.entry_bytes(data_bytes, u64::from(self.key_json_len)) as u32,

@@ -37,7 +37,7 @@ pub struct RunTag {
 /// Consecutive records with the same size, key length and origin.
 ///
 /// The j-th record of the run (0-based) arrives at
-/// `t_base + floor((k0 + j) * step_num / step_den)` microseconds: `k0` is the record's
+/// `t_base + floor((k0 + j) * step)` microseconds (`Step`): `k0` is the record's
 /// place in the producer's own arithmetic progression, which lets a run grow tick after
 /// tick and lets cuts fall at any index without rounding drift.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,7 @@ pub struct Run {
     pub count: u64,
     pub t_base: u64,
     pub k0: u64,
-    pub step_num: u64,
-    pub step_den: u64,
+    pub step: Step,
     /// Data bytes of each record (before base64).
     pub data_bytes: u32,
     /// Length of the partition key as written in the event JSON (escaped, unquoted).
@@ -63,32 +62,35 @@ pub struct Run {
 }
 
 impl Run {
+    #[inline]
     pub fn end(&self) -> SeqIndex {
         self.first + self.count
     }
 
     /// Arrival of the record at sequence index `i` (which must be in the run).
+    #[inline]
     pub fn arrival(&self, i: SeqIndex) -> SimTime {
         debug_assert!(i >= self.first && i < self.end());
         let k = self.k0 + (i - self.first);
-        SimTime(self.t_base + mul_div_floor(k, self.step_num, self.step_den))
+        SimTime(self.t_base + self.step.offset(k))
     }
 
     /// How many of the run's records, from its start, arrive at or before `t`.
+    #[inline]
     pub fn count_arrived_by(&self, t: SimTime) -> u64 {
         if t.0 < self.t_base {
             return 0;
         }
-        if self.step_num == 0 {
+        let (num, den) = (self.step.num, self.step.den);
+        if num == 0 {
             return self.count;
         }
         // Record j has arrived iff (k0 + j) * num / den <= t - t_base, i.e.
         // (k0 + j) * num < (t - t_base + 1) * den.
         // First k that has not arrived, in 64-bit arithmetic while the product fits.
-        let k_end = match (t.0 - self.t_base + 1).checked_mul(self.step_den) {
-            Some(limit) => u128::from(limit.div_ceil(self.step_num)),
-            None => (u128::from(t.0 - self.t_base + 1) * u128::from(self.step_den))
-                .div_ceil(u128::from(self.step_num)),
+        let k_end = match (t.0 - self.t_base + 1).checked_mul(den) {
+            Some(limit) => u128::from(limit.div_ceil(num)),
+            None => (u128::from(t.0 - self.t_base + 1) * u128::from(den)).div_ceil(u128::from(num)),
         };
         let arrived = k_end.saturating_sub(u128::from(self.k0));
         arrived.min(u128::from(self.count)) as u64
@@ -105,8 +107,7 @@ impl Run {
     /// Whether `next` continues this run exactly (same formula, contiguous).
     fn continues_with(&self, next: &Run) -> bool {
         self.t_base == next.t_base
-            && self.step_num == next.step_num
-            && self.step_den == next.step_den
+            && self.step == next.step
             && self.k0 + self.count == next.k0
             && self.end() == next.first
             && self.data_bytes == next.data_bytes
@@ -114,13 +115,49 @@ impl Run {
             && self.tag == next.tag
             && self.lane == next.lane
             && self.tag.poison.is_none()
-            && self.step_num != 0
+            && self.step.num != 0
+    }
+}
+
+/// The spacing of a run's arrivals, `num / den` microseconds, with its whole part and
+/// remainder kept beside so that an arrival costs one division, not three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    num: u64,
+    den: u64,
+    whole: u64,
+    rem: u64,
+}
+
+impl Step {
+    /// All records at `t_base`.
+    pub const ZERO: Step = Step {
+        num: 0,
+        den: 1,
+        whole: 0,
+        rem: 0,
+    };
+
+    pub fn new(num: u64, den: u64) -> Self {
+        Step {
+            num,
+            den,
+            whole: num / den,
+            rem: num % den,
+        }
+    }
+
+    /// floor(k * num / den): k * whole + floor(k * rem / den), exactly.
+    #[inline]
+    fn offset(&self, k: u64) -> u64 {
+        k * self.whole + mul_div_floor(k, self.rem, self.den)
     }
 }
 
 /// floor(k * num / den), for a result that fits in 64 bits, in 64-bit arithmetic where it
 /// can: with num = q * den + r, k * num / den = k * q + k * r / den exactly. A day of
 /// records at 1,000/s puts k * num past 64 bits; k * r stays within them.
+#[inline]
 fn mul_div_floor(k: u64, num: u64, den: u64) -> u64 {
     if let Some(p) = k.checked_mul(num) {
         return p / den;
@@ -146,15 +183,18 @@ pub struct ShardLog {
 }
 
 impl ShardLog {
+    #[inline]
     pub fn next_index(&self) -> SeqIndex {
         self.next
     }
 
     /// Whether some record is of a lane other than 0, or filtered (see `mixed`).
+    #[inline]
     pub fn is_mixed(&self) -> bool {
         self.mixed
     }
 
+    #[inline]
     pub fn head(&self) -> SeqIndex {
         self.head
     }
@@ -181,6 +221,7 @@ impl ShardLog {
     }
 
     /// Position in `runs` of the run holding index `i`, if `i` is untrimmed and written.
+    #[inline]
     pub fn run_index_of(&self, i: SeqIndex) -> Option<usize> {
         if i < self.head || i >= self.next {
             return None;
@@ -197,15 +238,18 @@ impl ShardLog {
         Some(pos)
     }
 
+    #[inline]
     pub fn run_of(&self, i: SeqIndex) -> Option<&Run> {
         self.run_index_of(i).map(|p| &self.runs[p])
     }
 
+    #[inline]
     pub fn run_of_mut(&mut self, i: SeqIndex) -> Option<&mut Run> {
         self.run_index_of(i).map(|p| &mut self.runs[p])
     }
 
     /// Arrival time of the record at `i`, if it is in the log.
+    #[inline]
     pub fn arrival(&self, i: SeqIndex) -> Option<SimTime> {
         self.run_of(i).map(|r| r.arrival(i))
     }
@@ -315,6 +359,7 @@ impl ShardLog {
 
     /// Whether `[a, b)` holds fewer than `limit` records of `lane` for the function;
     /// looks no further than it must.
+    #[inline]
     pub fn lane_has_fewer(&self, a: SeqIndex, b: SeqIndex, lane: u8, limit: u64) -> bool {
         if !self.mixed {
             return self.count_lane(a, b, lane) < limit;
@@ -328,6 +373,7 @@ impl ShardLog {
     }
 
     /// Records of `lane` in `[a, b)`: (to the function, filtered).
+    #[inline]
     pub fn count_lane_split(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> (u64, u64) {
         if !self.mixed {
             let n = b.min(self.next).saturating_sub(a.max(self.head));
@@ -347,12 +393,14 @@ impl ShardLog {
     }
 
     /// Records of `lane` in `[a, b)`, filtered ones included.
+    #[inline]
     pub fn count_lane_all(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
         let (kept, filtered) = self.count_lane_split(a, b, lane);
         kept + filtered
     }
 
     /// Records of `lane` in `[a, b)` that go to the function.
+    #[inline]
     pub fn count_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> u64 {
         self.count_lane_split(a, b, lane).0
     }
@@ -378,6 +426,7 @@ impl ShardLog {
     }
 
     /// Index of the last record of `lane` in `[a, b)`.
+    #[inline]
     pub fn last_of_lane(&self, a: SeqIndex, b: SeqIndex, lane: u8) -> Option<SeqIndex> {
         if !self.mixed {
             let (a, b) = (a.max(self.head), b.min(self.next));
@@ -528,8 +577,7 @@ mod tests {
             count,
             t_base,
             k0: 0,
-            step_num,
-            step_den,
+            step: Step::new(step_num, step_den),
             data_bytes: 10,
             key_json_len: 3,
             entry_bytes: 100,
@@ -586,6 +634,8 @@ mod tests {
             let exact = u128::from(k) * u128::from(num) / u128::from(den);
             proptest::prop_assume!(exact <= u128::from(u64::MAX));
             proptest::prop_assert_eq!(u128::from(mul_div_floor(k, num, den)), exact);
+            // And through a run's step, its whole part and remainder precomputed.
+            proptest::prop_assert_eq!(u128::from(Step::new(num, den).offset(k)), exact);
         }
     }
 

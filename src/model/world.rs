@@ -21,7 +21,7 @@ use crate::model::payload::EventContext;
 use crate::model::producer::{Offer, Traffic};
 use crate::model::reads::{PollState, ReadLimits};
 use crate::model::reshard::Resharding;
-use crate::model::stream::{HashRange, SeqIndex, ShardLog, shard_id};
+use crate::model::stream::{HashRange, SeqIndex, ShardLog, Step, shard_id};
 use crate::observe::metrics::ShardMetrics;
 use crate::observe::timeseries::{SampleBase, ShardSample, ShardState};
 use crate::observe::trace::{JsonLines, Trace};
@@ -731,8 +731,7 @@ impl World {
             }
             retry.run.t_base = t.0;
             retry.run.k0 = 0;
-            retry.run.step_num = 0;
-            retry.run.step_den = 1;
+            retry.run.step = Step::ZERO;
             offers.push(retry);
         }
     }
