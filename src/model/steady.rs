@@ -36,9 +36,13 @@ struct Flight {
     place: u64,
 }
 
-/// A batch about to be sent that is sure to succeed.
+/// A batch about to be sent that is sure to succeed: `records` records from index
+/// `first` (the log is not mixed: they are consecutive). Small, as it is moved about
+/// with every event.
+#[derive(Clone, Copy)]
 struct Planned {
-    batch: Batch,
+    first: SeqIndex,
+    records: u64,
     handler: SimDuration,
 }
 
@@ -280,6 +284,7 @@ impl World {
     }
 
     /// What the shard's event `what` at `at` does, if it stays on the steady path.
+    #[inline]
     fn plan_event(
         &self,
         s: usize,
@@ -291,6 +296,7 @@ impl World {
     }
 
     /// `plan_event` for a lane whose batch in flight, if any, ends at index `flight_end`.
+    #[inline]
     fn plan_for(
         &self,
         s: usize,
@@ -310,6 +316,7 @@ impl World {
     /// What the poll at `at` does (`poll`, `read_if_wanted`), if it stays healthy: no
     /// retention cut, a call the limits allow that does not leave the shard behind, and
     /// a healthy batch. `flight_end`: the end of the batch in flight, if any.
+    #[inline]
     fn plan_poll(&self, s: usize, at: SimTime, flight_end: Option<SeqIndex>) -> Option<TickPlan> {
         let shard = &self.shards[s];
         if !self.retention_spares(shard, at, shard.log.head()) {
@@ -348,6 +355,7 @@ impl World {
     /// (`try_start`, `send`), if it stays healthy: `Some(None)` when the queue is empty,
     /// `None` when the generic handlers must take over (a poison record, a cut by
     /// retention or record age, a payload too large, an invocation that may fail).
+    #[inline]
     fn plan_batch(
         &self,
         s: usize,
@@ -389,14 +397,17 @@ impl World {
             return None;
         }
         let handler = self.function.plain_success(at, records, data_bytes)?;
+        debug_assert_eq!(end - first, records, "the log is not mixed");
         Some(Some(Planned {
-            batch: Batch::new(first, end, records),
+            first,
+            records,
             handler,
         }))
     }
 
     /// Whether retention trims nothing of `shard` at `at` once its log starts at `head`
     /// (`trim` would do nothing).
+    #[inline]
     fn retention_spares(&self, shard: &Shard, at: SimTime, head: SeqIndex) -> bool {
         let retention = self.scenario.stream.retention;
         at.0 < retention.0
@@ -421,7 +432,7 @@ impl World {
             self.pool_log.push(at, s as u32, true);
         }
         let shard = &mut self.shards[s];
-        let mut batch = p.batch;
+        let mut batch = Batch::new(p.first, p.first + p.records, p.records);
         batch.invocations = 1;
         let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(at);
         let age = at.saturating_since(last_arrival).as_millis();
