@@ -105,6 +105,7 @@ impl Run {
     }
 
     /// Whether `next` continues this run exactly (same formula, contiguous).
+    #[inline]
     fn continues_with(&self, next: &Run) -> bool {
         self.t_base == next.t_base
             && self.step == next.step
@@ -205,6 +206,7 @@ impl ShardLog {
 
     /// Appends `run` (its `first` is set here), merging it into the last run when it
     /// continues it exactly. Returns the first sequence index given to it.
+    #[inline]
     pub fn append(&mut self, mut run: Run) -> SeqIndex {
         debug_assert!(run.count > 0);
         run.first = self.next;
