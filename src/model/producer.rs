@@ -12,8 +12,6 @@
 //! Offers are not yet writes: the world applies the per-shard write limit (R-STREAM-3)
 //! to the offers of a tick before appending what is accepted.
 
-use std::fmt::Write as _;
-
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 
 use crate::model::payload::{EventContext, json_string_len};
@@ -261,13 +259,14 @@ const NO_SLOT: u32 = u32::MAX;
 /// the work is shared, and the weights are then added up in key order as before.
 fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Sync)) -> Vec<u32> {
     let mut slots = vec![NO_SLOT; n as usize];
-    // Keys `first..` into `chunk`: one buffer, its number rewritten for each key.
+    // Keys `first..` into `chunk`: one buffer, its decimal number counted up in place.
     let fill = |first: usize, chunk: &mut [u32]| {
-        let mut key = format!("{name}-");
-        let prefix = key.len();
+        let prefix = name.len() + 1;
+        let mut key = format!("{name}-{first}").into_bytes();
         for (j, slot) in chunk.iter_mut().enumerate() {
-            key.truncate(prefix);
-            write!(key, "{}", first + j).expect("writing to a String cannot fail");
+            if j > 0 {
+                add_one_decimal(&mut key, prefix);
+            }
             if let Some(s) = slot_of(hash_key(&key)) {
                 *slot = s as u32;
             }
@@ -286,6 +285,20 @@ fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Syn
         }
     });
     slots
+}
+
+/// Adds one to the decimal number that `key` holds from `start` on (`9` → `10`), in
+/// place: the next key costs a digit or two, not a formatting.
+fn add_one_decimal(key: &mut Vec<u8>, start: usize) {
+    for i in (start..key.len()).rev() {
+        if key[i] == b'9' {
+            key[i] = b'0';
+        } else {
+            key[i] += 1;
+            return;
+        }
+    }
+    key.insert(start, b'1');
 }
 
 impl RateState {
@@ -542,5 +555,17 @@ mod tests {
             .collect();
         assert_eq!(threaded, one_by_one);
         assert!(threaded.contains(&NO_SLOT) && threaded.contains(&0));
+    }
+
+    #[test]
+    fn counting_a_key_up_in_place_gives_the_next_number() {
+        let mut key = b"k-0".to_vec();
+        for i in 1..=1_000_100u64 {
+            add_one_decimal(&mut key, 2);
+            if i % 997 == 0 || [9, 10, 99, 100, 999_999, 1_000_000].contains(&i) {
+                assert_eq!(key, format!("k-{i}").into_bytes());
+            }
+        }
+        assert_eq!(key, b"k-1000100".to_vec());
     }
 }

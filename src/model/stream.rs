@@ -521,9 +521,9 @@ impl HashRange {
 }
 
 /// MD5 of the partition key as a 128-bit big-endian integer (R-STREAM-1).
-pub fn hash_key(partition_key: &str) -> u128 {
+pub fn hash_key(partition_key: impl AsRef<[u8]>) -> u128 {
     use md5::{Digest, Md5};
-    let digest = Md5::digest(partition_key.as_bytes());
+    let digest = Md5::digest(partition_key.as_ref());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest);
     u128::from_be_bytes(bytes)
