@@ -551,7 +551,7 @@ mod tests {
         let slot_of = |h: u128| (h >> 125 != 7).then_some((h >> 125) as usize);
         let threaded = key_slots("fleet", n, &slot_of);
         let one_by_one: Vec<u32> = (0..n)
-            .map(|i| slot_of(hash_key(&format!("fleet-{i}"))).map_or(NO_SLOT, |s| s as u32))
+            .map(|i| slot_of(hash_key(format!("fleet-{i}"))).map_or(NO_SLOT, |s| s as u32))
             .collect();
         assert_eq!(threaded, one_by_one);
         assert!(threaded.contains(&NO_SLOT) && threaded.contains(&0));
