@@ -29,7 +29,7 @@ fn r_stream_1_records_go_to_the_shard_owning_md5_of_their_key() {
     let (sum, _) = run_traced(&s);
     for (n, sh) in sum.shards.iter().enumerate() {
         let expected = (0..40)
-            .filter(|i| ranges[n].contains(kinesim::model::stream::hash_key(&format!("k{i}"))))
+            .filter(|i| ranges[n].contains(kinesim::model::stream::hash_key(format!("k{i}"))))
             .count() as u64;
         assert_eq!(sh.records.written, expected, "{}", sh.id);
     }
