@@ -245,7 +245,6 @@ impl<E: Owner> Engine<E> {
         Ok(Some(self.shards[s].pop().expect("peeked").event))
     }
 
-    /// Ends `begin_alone`: the shard's earliest event goes back in the index.
     /// The pending events of the shard running alone, in no particular order, each with
     /// its place in the order of one instant (lower first).
     pub fn alone_events(&self) -> impl Iterator<Item = (SimTime, u64, &E)> {
@@ -278,6 +277,7 @@ impl<E: Owner> Engine<E> {
         Ok(())
     }
 
+    /// Ends `begin_alone`: the shard's earliest event goes back in the index.
     pub fn end_alone(&mut self) {
         if let Some(s) = self.alone.take()
             && let Some(next) = self.shards.get(s as usize).and_then(BinaryHeap::peek)

@@ -338,7 +338,7 @@ impl FunctionModel {
 
     /// Whether an environment returned and taken again at one instant is the same warm
     /// environment whatever else the pool holds, so that the pair need not be played
-    /// through it (`World::run_shards_alone`): true unless idle environments retire at
+    /// through it (`World::steady_run`): true unless idle environments retire at
     /// once. The pair changes neither how many run nor which are idle; it only retires,
     /// at that instant, environments the next start retires anyway.
     pub fn handover_is_neutral(&self) -> bool {
@@ -372,7 +372,8 @@ impl FunctionModel {
     /// The handler time of an invocation starting at `now` with a batch of `records`
     /// records of `bytes` data bytes and no poison record, if `invoke` would surely make
     /// it a success without a random draw: no jitter, no error rate, no outage at `now`,
-    /// within the timeout, and no tumbling window (`windowed` false). `None` otherwise.
+    /// within the timeout. `None` otherwise. The caller makes sure the batch is not
+    /// windowed (no tumbling window), which `invoke` also looks at.
     pub fn plain_success(&self, now: SimTime, records: u64, bytes: u64) -> Option<SimDuration> {
         let spec = &self.spec;
         if self.draws {

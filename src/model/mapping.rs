@@ -528,14 +528,15 @@ impl World {
         let mut capped = false;
         let tumbling = self.tumbling();
         // The whole queue in one run of the lane (a healthy shard's usual case): the walk
-        // below reduces to arithmetic.
+        // below reduces to arithmetic. The queue may start past the read position (after
+        // a restart from the checkpoint, or retention moving an idle lane on): it is empty.
         if tumbling.is_none()
             && let Some(run) = shard.log.run_of(start)
             && read_pos <= run.end()
             && run.lane == lane_no
             && !run.tag.filtered
         {
-            let queued = read_pos - start;
+            let queued = read_pos.saturating_sub(start);
             if queued == 0 {
                 return (start, start, 0, false);
             }

@@ -93,7 +93,8 @@ impl World {
             return Ok(false);
         };
         // Take over the shard's pending events: its poll, and the end of a batch in
-        // flight (which may be `ev` itself).
+        // flight (which may be `ev` itself). Each starts as `ev`'s own time and place,
+        // which only `ev` uses: it is handled first, and handling it sets the other.
         let mut tick = (now, 0);
         let mut ends = (now, 0);
         for (at, place, pending) in self.engine.alone_events() {
@@ -367,7 +368,8 @@ impl World {
         let lane_no = shard.lanes[0].index;
         let (first, end, records, _) = self.batch_range_in(shard, lane_no, start, read_pos);
         if records == 0 {
-            // Nothing to send; records read but not queued are the generic path's.
+            // Nothing to send. Read records the lane does not queue (only in a mixed log,
+            // which never takes this path) are left to the generic handlers, defensively.
             return (read_pos <= start).then_some(None);
         }
         // The lane's checkpoint is `start` by then, and the log trimmed to it.

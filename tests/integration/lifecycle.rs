@@ -147,6 +147,41 @@ fn r_poll_3_a_lane_invoking_at_the_disable_goes_on_after_the_enable() {
     assert_conservation(&sum);
 }
 
+/// Regression: re-enabled while a batch runs, the mapping reads again from the checkpoint,
+/// which that batch then passes: the lane's queue starts past the read position, so it is
+/// empty, and the next batch waits for the next poll's read (a batch range once took the
+/// gap for a queue of nearly 2^64 records and sent records nobody had read).
+#[test]
+fn r_poll_3_re_enabled_during_an_invocation_the_next_batch_comes_from_the_next_poll() {
+    let mut s = base("re-enable-mid-invocation", 1, secs(30));
+    s.producers.push(rate("p", 1_000, 100, 64, at(30)));
+    s.mapping.batch_size = 100;
+    s.function.timeout = secs(60);
+    s.function.duration.base = ms(5_500);
+    s.actions = vec![
+        Action {
+            at: SimTime::from_millis(5_400),
+            kind: ActionKind::DisableMapping,
+        },
+        Action {
+            at: SimTime::from_millis(5_600),
+            kind: ActionKind::EnableMapping,
+        },
+    ];
+    let (sum, trace) = run_traced(&s);
+    let invokes = of_kind(&trace, "invoke");
+    let t = |i: usize| invokes[i]["t_ms"].as_u64().unwrap();
+    // The first batch went at the shard's first poll, so at its phase.
+    let (phase, first_ended) = (t(0), t(0) + 5_500);
+    let next_poll = phase + ((first_ended - phase) / 1_000 + 1) * 1_000;
+    assert_eq!(t(1), next_poll, "{:?}", &invokes[..2]);
+    // It holds the records after the first batch, which had been read before the disable.
+    let seq = |i| kinesim::model::stream::sequence_number(0, i);
+    assert_eq!(invokes[1]["first_seq"], seq(100).as_str());
+    assert_eq!(invokes[1]["records"], 100);
+    assert_conservation(&sum);
+}
+
 /// Regression: a disable before the mapping's (delayed) enable cancels that enable.
 #[test]
 fn r_poll_3_a_disable_cancels_an_enable_on_its_way() {

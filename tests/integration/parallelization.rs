@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use kinesim::scenario::*;
-use kinesim::time::SimTime;
+use kinesim::time::{SimDuration, SimTime};
 use kinesim::{Outputs, simulate};
 use serde_json::Value;
 
@@ -166,4 +166,37 @@ fn r_order_3_after_a_restart_healthy_lanes_read_again_from_the_shard_checkpoint(
     assert!(sum.records.redeliveries > 0);
     assert_conservation(&sum);
     let _ = SimTime::ZERO;
+}
+
+/// Regression: with lanes held shard-wide, retention can move an idle lane's checkpoint
+/// past the shard's read position while another lane's last retry is in flight; that lane's
+/// queue is then empty, not a gap of nearly 2^64 records (a batch range once took it for
+/// one and sent records of the other lane that nobody had read).
+#[test]
+fn r_order_3_retention_moving_a_held_lane_past_the_reads_leaves_its_queue_empty() {
+    let mut s = base("held-lane-expires", 1, secs(25 * 3600));
+    s.producers.push(rate("p", 2, 100, 64, at(25 * 3600)));
+    s.mapping.parallelization_factor = 2;
+    s.mapping.batch_size = 10;
+    s.simulation.lane_blocking = LaneBlocking::Shard;
+    s.simulation.retry_backoff_initial = secs(1);
+    s.simulation.retry_backoff_max = secs(1);
+    s.simulation.sample_every = secs(600);
+    s.function.timeout = secs(900);
+    s.function.duration.base = SimDuration::ZERO;
+    s.function.duration.per_record = secs(10);
+    s.function
+        .behaviours
+        .push(poison_first_at(Some(0), at(60), Effect::Error));
+    let (sum, trace) = run_traced(&s);
+    assert!(
+        sum.records.expired > 0,
+        "the retention must act: {:?}",
+        sum.records
+    );
+    // Every batch holds records of its own lane that were read: 100 bytes each.
+    for i in of_kind(&trace, "invoke") {
+        assert_eq!(i["bytes"], i["records"].as_u64().unwrap() * 100, "{i}");
+    }
+    assert_conservation(&sum);
 }
