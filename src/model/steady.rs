@@ -124,7 +124,7 @@ impl World {
         let mut due = Some((now, first));
         loop {
             let (at, plan) = match due.take() {
-                Some((at, what)) => (at, self.plan_event(s, at, what, flight.as_ref())),
+                Some((at, plan)) => (at, Some(plan)),
                 None => {
                     let (at, what) = match &flight {
                         Some(f) if (f.ends, f.place) < tick => (f.ends, Due::End),
@@ -133,7 +133,7 @@ impl World {
                     if at >= bound {
                         break;
                     }
-                    let plan = self.plan_event(s, at, what, flight.as_ref());
+                    let plan = self.plan_event(s, at, what, flight.as_ref().map(|f| f.batch.end));
                     if plan.is_some() {
                         self.engine.count_outside(at)?;
                     }
@@ -216,8 +216,8 @@ impl World {
 
     /// Whether shard `s` may enter the steady path with `ev`: a healthy lane, the
     /// shard's pending events only its poll and its batch's end, and `ev` itself healthy.
-    /// Returns which event `ev` is.
-    fn steady_entry(&self, s: usize, ev: Event) -> Option<Due> {
+    /// Returns what `ev` does.
+    fn steady_entry(&self, s: usize, ev: Event) -> Option<Plan> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let healthy = self.mapping_enabled
@@ -279,26 +279,13 @@ impl World {
             LaneState::Invoking(b) => Some(b.end),
             _ => None,
         };
-        self.plan_for(s, self.now(), first, flight_end)
-            .is_some()
-            .then_some(first)
+        self.plan_event(s, self.now(), first, flight_end)
     }
 
-    /// What the shard's event `what` at `at` does, if it stays on the steady path.
+    /// What the shard's event `what` at `at` does, if it stays on the steady path;
+    /// `flight_end`: the end index of the batch in flight, if any.
     #[inline]
     fn plan_event(
-        &self,
-        s: usize,
-        at: SimTime,
-        what: Due,
-        flight: Option<&Flight>,
-    ) -> Option<Plan> {
-        self.plan_for(s, at, what, flight.map(|f| f.batch.end))
-    }
-
-    /// `plan_event` for a lane whose batch in flight, if any, ends at index `flight_end`.
-    #[inline]
-    fn plan_for(
         &self,
         s: usize,
         at: SimTime,
