@@ -586,6 +586,13 @@ impl World {
     /// record age cuts what is too old (R-ERR-4), then the function takes it or
     /// throttles (R-CONC-2).
     pub(crate) fn send(&mut self, s: usize, l: usize, batch: Batch) {
+        // A batch cut whole, or failed before the function, moves the lane on to its next
+        // batch at once (`next_batch`, `try_start`, here again): thousands of them at one
+        // instant nest that deep. The stack grows on the heap rather than overflow.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.send_now(s, l, batch));
+    }
+
+    fn send_now(&mut self, s: usize, l: usize, batch: Batch) {
         if !self.mapping_enabled {
             return self.park(s);
         }

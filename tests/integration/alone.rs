@@ -130,7 +130,7 @@ fn healthy_lanes_cut_by_retention_or_record_age_run_the_same_alone() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(crate::invariants::config(48))]
 
     /// Any scenario: those whose shards are coupled run one event at a time both ways.
     #[test]

@@ -4,7 +4,9 @@
 use kinesim::scenario::*;
 use kinesim::simulate;
 use kinesim::time::SimTime;
+use proptest::prelude::*;
 
+use crate::arbitrary::arb_scenario;
 use crate::support::*;
 
 fn act(t: u64, kind: ActionKind) -> Action {
@@ -192,4 +194,38 @@ fn r_poll_3_a_disable_cancels_an_enable_on_its_way() {
     let sum = simulate(&s, None, Default::default()).unwrap();
     assert_eq!(sum.invocations.total, 0);
     assert_eq!(sum.records.pending, 1_200);
+}
+
+proptest! {
+    #![proptest_config(crate::invariants::config(32))]
+
+    /// R-POLL-3 on random scenarios: the mapping disabled and enabled again at random
+    /// times (during invocations, retries and backlogs alike) still gives every record
+    /// exactly one fate (I-1). Debug builds also check that no position arithmetic wraps
+    /// (a queue starting past the read position once did).
+    #[test]
+    fn r_poll_3_random_pauses_keep_every_record_s_single_fate(
+        mut s in arb_scenario(),
+        pauses in proptest::collection::vec((0u64..1_000_000, 0u64..200_000), 1..4),
+    ) {
+        let d = s.duration.0;
+        s.actions = pauses
+            .iter()
+            .flat_map(|&(from, len)| {
+                let off = d / 1_000_000 * from;
+                let on = (off + d / 1_000_000 * len).min(d);
+                [act_at(off, ActionKind::DisableMapping), act_at(on, ActionKind::EnableMapping)]
+            })
+            .collect();
+        s.actions.sort_by_key(|a| a.at);
+        let sum = simulate(&s, None, Default::default()).expect("the run completes");
+        assert_conservation(&sum);
+    }
+}
+
+fn act_at(us: u64, kind: ActionKind) -> Action {
+    Action {
+        at: SimTime(us),
+        kind,
+    }
 }
