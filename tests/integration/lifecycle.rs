@@ -221,6 +221,38 @@ proptest! {
         let sum = simulate(&s, None, Default::default()).expect("the run completes");
         assert_conservation(&sum);
     }
+
+    /// The same for UpdateEventSourceMapping's BatchSize and for retention raised or
+    /// lowered, at random times on random scenarios: every record keeps exactly one fate
+    /// (I-1), whatever batch or trim was under way.
+    #[test]
+    fn batch_size_and_retention_changed_at_random_keep_every_record_s_single_fate(
+        mut s in arb_scenario(),
+        changes in proptest::collection::vec(
+            (0u64..1_000_000, 1u32..600, 24u64..48, proptest::bool::ANY),
+            1..4,
+        ),
+    ) {
+        let d = s.duration.0;
+        s.actions = changes
+            .iter()
+            .map(|&(at, batch_size, hours, retention)| {
+                let at = d / 1_000_000 * at;
+                let kind = if retention {
+                    ActionKind::SetRetention(kinesim::time::SimDuration::from_hours(hours))
+                } else {
+                    ActionKind::UpdateMapping(MappingUpdate {
+                        batch_size: Some(batch_size),
+                        ..MappingUpdate::default()
+                    })
+                };
+                act_at(at, kind)
+            })
+            .collect();
+        s.actions.sort_by_key(|a| a.at);
+        let sum = simulate(&s, None, Default::default()).expect("the run completes");
+        assert_conservation(&sum);
+    }
 }
 
 fn act_at(us: u64, kind: ActionKind) -> Action {
