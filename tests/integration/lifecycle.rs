@@ -253,6 +253,41 @@ proptest! {
         let sum = simulate(&s, None, Default::default()).expect("the run completes");
         assert_conservation(&sum);
     }
+
+    /// Resharding at random times on random scenarios (R-RESHARD-1..3): a split, a merge
+    /// of neighbours or a new shard count, whether AWS would accept it then or not (about
+    /// half are done; a shard already closed, for one, cannot be split); every record
+    /// keeps exactly one fate (I-1), in parents and children alike.
+    #[test]
+    fn resharding_at_random_keeps_every_record_s_single_fate(
+        mut s in arb_scenario(),
+        changes in proptest::collection::vec((0u64..1_000_000, 0u32..3, 0u32..8), 1..3),
+    ) {
+        let d = s.duration.0;
+        let n = s.stream.shards;
+        let id = kinesim::model::stream::shard_id;
+        s.actions = changes
+            .iter()
+            .map(|&(at, kind, x)| {
+                let kind = match kind {
+                    0 => ActionKind::Split {
+                        shard: id(x % n),
+                        at_hash_key: None,
+                    },
+                    1 if n >= 2 => ActionKind::Merge {
+                        shards: [id(x % (n - 1)), id(x % (n - 1) + 1)],
+                    },
+                    _ => ActionKind::UpdateShardCount {
+                        target: n * (1 + x % 2),
+                    },
+                };
+                act_at(d / 1_000_000 * at, kind)
+            })
+            .collect();
+        s.actions.sort_by_key(|a| a.at);
+        let sum = simulate(&s, None, Default::default()).expect("the run completes");
+        assert_conservation(&sum);
+    }
 }
 
 fn act_at(us: u64, kind: ActionKind) -> Action {
