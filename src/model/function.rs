@@ -137,6 +137,20 @@ pub struct Invocation {
     pub function_error: FunctionError,
 }
 
+impl Invocation {
+    /// A plain success: `records` records processed in `handler`, nothing named.
+    pub fn success(handler: SimDuration, records: u64) -> Self {
+        Invocation {
+            outcome: Outcome::Ok,
+            handler,
+            processed_prefix: records,
+            named: vec![],
+            failed_offset: None,
+            function_error: FunctionError::None,
+        }
+    }
+}
+
 /// What the ESM makes of a function's response (R-PBR-3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
@@ -476,14 +490,7 @@ impl FunctionModel {
             None if named.is_empty() => Response::Success,
             None => Response::Failures(named),
         };
-        let ok = Invocation {
-            outcome: Outcome::Ok,
-            handler: full,
-            processed_prefix: batch.records,
-            named: vec![],
-            failed_offset: None,
-            function_error: FunctionError::None,
-        };
+        let ok = Invocation::success(full, batch.records);
         if batch.windowed
             && self
                 .spec

@@ -17,7 +17,6 @@
 //! tests/integration/alone.rs checks on every built-in scenario and random ones.
 
 use crate::engine::LimitHit;
-use crate::model::destination::FunctionError;
 use crate::model::event::Event;
 use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, ReadSpan};
@@ -185,14 +184,7 @@ impl World {
                     lane.delivered.insert(a, b);
                 });
             lane.inflight = Some(Inflight {
-                inv: Invocation {
-                    outcome: Outcome::Ok,
-                    handler: f.handler,
-                    processed_prefix: f.batch.records,
-                    named: vec![],
-                    failed_offset: None,
-                    function_error: FunctionError::None,
-                },
+                inv: Invocation::success(f.handler, f.batch.records),
                 named: vec![],
                 slices,
             });

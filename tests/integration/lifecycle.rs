@@ -208,18 +208,13 @@ proptest! {
         mut s in arb_scenario(),
         pauses in proptest::collection::vec((0u64..1_000_000, 0u64..200_000), 1..4),
     ) {
-        let d = s.duration.0;
-        s.actions = pauses
-            .iter()
-            .flat_map(|&(from, len)| {
-                let off = d / 1_000_000 * from;
-                let on = (off + d / 1_000_000 * len).min(d);
-                [act_at(off, ActionKind::DisableMapping), act_at(on, ActionKind::EnableMapping)]
-            })
-            .collect();
-        s.actions.sort_by_key(|a| a.at);
-        let sum = simulate(&s, None, Default::default()).expect("the run completes");
-        assert_conservation(&sum);
+        let pauses = pauses.iter().flat_map(|&(from, len)| {
+            [
+                (from, ActionKind::DisableMapping),
+                ((from + len).min(1_000_000), ActionKind::EnableMapping),
+            ]
+        });
+        conserved_with(&mut s, pauses);
     }
 
     /// The same for UpdateEventSourceMapping's BatchSize and for retention raised or
@@ -233,25 +228,18 @@ proptest! {
             1..4,
         ),
     ) {
-        let d = s.duration.0;
-        s.actions = changes
-            .iter()
-            .map(|&(at, batch_size, hours, retention)| {
-                let at = d / 1_000_000 * at;
-                let kind = if retention {
-                    ActionKind::SetRetention(kinesim::time::SimDuration::from_hours(hours))
-                } else {
-                    ActionKind::UpdateMapping(MappingUpdate {
-                        batch_size: Some(batch_size),
-                        ..MappingUpdate::default()
-                    })
-                };
-                act_at(at, kind)
-            })
-            .collect();
-        s.actions.sort_by_key(|a| a.at);
-        let sum = simulate(&s, None, Default::default()).expect("the run completes");
-        assert_conservation(&sum);
+        let changes = changes.iter().map(|&(at, batch_size, hours, retention)| {
+            let kind = if retention {
+                ActionKind::SetRetention(kinesim::time::SimDuration::from_hours(hours))
+            } else {
+                ActionKind::UpdateMapping(MappingUpdate {
+                    batch_size: Some(batch_size),
+                    ..MappingUpdate::default()
+                })
+            };
+            (at, kind)
+        });
+        conserved_with(&mut s, changes);
     }
 
     /// Resharding at random times on random scenarios (R-RESHARD-1..3): a split, a merge
@@ -263,12 +251,9 @@ proptest! {
         mut s in arb_scenario(),
         changes in proptest::collection::vec((0u64..1_000_000, 0u32..3, 0u32..8), 1..3),
     ) {
-        let d = s.duration.0;
         let n = s.stream.shards;
         let id = kinesim::model::stream::shard_id;
-        s.actions = changes
-            .iter()
-            .map(|&(at, kind, x)| {
+        let changes = changes.iter().map(|&(at, kind, x)| {
                 let kind = match kind {
                     0 => ActionKind::Split {
                         shard: id(x % n),
@@ -281,18 +266,24 @@ proptest! {
                         target: n * (1 + x % 2),
                     },
                 };
-                act_at(d / 1_000_000 * at, kind)
-            })
-            .collect();
-        s.actions.sort_by_key(|a| a.at);
-        let sum = simulate(&s, None, Default::default()).expect("the run completes");
-        assert_conservation(&sum);
+            (at, kind)
+        });
+        conserved_with(&mut s, changes);
     }
 }
 
-fn act_at(us: u64, kind: ActionKind) -> Action {
-    Action {
-        at: SimTime(us),
-        kind,
-    }
+/// Runs `s` with `actions` at their times as fractions of the run (ppm) and requires
+/// every record to keep exactly one fate (I-1).
+fn conserved_with(s: &mut Scenario, actions: impl IntoIterator<Item = (u64, ActionKind)>) {
+    let d = s.duration.0;
+    s.actions = actions
+        .into_iter()
+        .map(|(ppm, kind)| Action {
+            at: SimTime(d / 1_000_000 * ppm),
+            kind,
+        })
+        .collect();
+    s.actions.sort_by_key(|a| a.at);
+    let sum = simulate(s, None, Default::default()).expect("the run completes");
+    assert_conservation(&sum);
 }
