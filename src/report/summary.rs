@@ -162,10 +162,11 @@ pub struct ShardSummary {
 }
 
 fn ages(h: &MsHistogram) -> AgeStats {
+    let [p50, p90, p99] = h.quantiles([0.50, 0.90, 0.99]);
     AgeStats {
-        p50: h.quantile(0.50),
-        p90: h.quantile(0.90),
-        p99: h.quantile(0.99),
+        p50,
+        p90,
+        p99,
         max: h.max(),
     }
 }
@@ -178,9 +179,10 @@ fn lags(h: &MsHistogram) -> LagStats {
 }
 
 fn latencies(h: &MsHistogram) -> LatencyStats {
+    let [p50, p99] = h.quantiles([0.50, 0.99]);
     LatencyStats {
-        p50: h.quantile(0.50),
-        p99: h.quantile(0.99),
+        p50,
+        p99,
         max: h.max(),
     }
 }
