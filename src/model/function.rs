@@ -207,21 +207,29 @@ pub fn read_response(response: &Value, batch: &BatchFacts) -> Response {
 pub struct PoolLog {
     base: SimTime,
     ops: Vec<u64>,
+    /// The latest entry's time since `base`.
+    span: u64,
     scratch: Vec<u64>,
-    /// The radix sort's bucket counts, one block per pass.
+    /// The bucket sort's counts.
     counts: Vec<u32>,
 }
 
 impl PoolLog {
+    /// Buckets of the sort: 2^13, few enough to stay in the cache.
+    const BUCKET_BITS: u32 = 13;
+
     /// Starts an empty log whose entries come at or after `base`, within 2^32 us.
     pub fn begin(&mut self, base: SimTime) {
         self.base = base;
         self.ops.clear();
+        self.span = 0;
     }
 
+    #[inline]
     pub fn push(&mut self, at: SimTime, shard: u32, start: bool) {
         let since = at.0 - self.base.0;
         debug_assert!(since <= u64::from(u32::MAX) && shard < 1 << 31);
+        self.span = self.span.max(since);
         self.ops
             .push(since << 32 | u64::from(shard) << 1 | u64::from(start));
     }
@@ -238,37 +246,56 @@ impl PoolLog {
     }
 
     /// Sorts the log by time, stably: at one instant, shards in number order, each in its
-    /// own order, as the engine orders the events that made them. A least-significant-
-    /// digit radix sort on the time: each shard's part is already in order, and a
-    /// comparison sort of a few ten thousand entries showed in profiles.
+    /// own order, as the engine orders the events that made them (the order they were
+    /// pushed in, since shards run in number order). One pass of a bucket sort on the
+    /// time's top bits, then an insertion sort, which moves entries only within their
+    /// bucket: each shard's part is already in order, and a bucket holds a few entries.
+    /// A comparison sort of the whole log, and later a two-pass radix sort, showed in
+    /// profiles.
     fn sort_by_time(&mut self) {
-        // Two passes of 13 bits cover 2^26 us (67 s), more than shards run alone at once.
-        const BITS: u32 = 13;
-        const BUCKETS: usize = 1 << BITS;
-        let digit = |op: u64, pass: u32| ((op >> (32 + pass * BITS)) as usize) & (BUCKETS - 1);
-        let span = self.ops.iter().map(|op| op >> 32).max().unwrap_or(0);
-        let passes = (u64::BITS - span.leading_zeros()).div_ceil(BITS);
-        // Every pass's counts in one read of the log.
+        const BUCKETS: usize = 1 << PoolLog::BUCKET_BITS;
+        let time = |op: u64| op >> 32;
+        let shift = (u64::BITS - self.span.leading_zeros()).saturating_sub(Self::BUCKET_BITS);
+        let bucket = |op: u64| (time(op) >> shift) as usize;
         self.counts.clear();
-        self.counts.resize(passes as usize * BUCKETS, 0);
+        self.counts.resize(BUCKETS + 1, 0);
         for &op in &self.ops {
-            for pass in 0..passes {
-                self.counts[pass as usize * BUCKETS + digit(op, pass)] += 1;
-            }
+            self.counts[bucket(op) + 1] += 1;
         }
+        let mut total = 0;
+        for c in self.counts.iter_mut() {
+            total += *c;
+            *c = total;
+        }
+        // counts[b]: where bucket b starts.
         self.scratch.resize(self.ops.len(), 0);
-        for pass in 0..passes {
-            let starts = &mut self.counts[pass as usize * BUCKETS..][..BUCKETS];
-            let mut total = 0;
-            for c in starts.iter_mut() {
-                (*c, total) = (total, total + *c);
+        for &op in &self.ops {
+            let b = bucket(op);
+            self.scratch[self.counts[b] as usize] = op;
+            self.counts[b] += 1;
+        }
+        std::mem::swap(&mut self.ops, &mut self.scratch);
+        // counts[b] is now where bucket b ends. Within a bucket, entries are in the order
+        // they were pushed.
+        let mut start = 0;
+        for &end in &self.counts[..BUCKETS] {
+            let part = &mut self.ops[start..end as usize];
+            start = end as usize;
+            if part.len() > 32 {
+                // Entries crowding one bucket: a stable sort keeps the pushed order of
+                // equal times at O(n log n).
+                part.sort_by_key(|&op| time(op));
+                continue;
             }
-            for &op in &self.ops {
-                let d = digit(op, pass);
-                self.scratch[starts[d] as usize] = op;
-                starts[d] += 1;
+            for i in 1..part.len() {
+                let op = part[i];
+                let mut j = i;
+                while j > 0 && time(part[j - 1]) > time(op) {
+                    part[j] = part[j - 1];
+                    j -= 1;
+                }
+                part[j] = op;
             }
-            std::mem::swap(&mut self.ops, &mut self.scratch);
         }
     }
 }
@@ -615,6 +642,42 @@ mod tests {
                 (5_000_000, 1, false),
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// The bucket sort orders the log as a stable sort by time does: shards pushed in
+        /// number order, each in its own time order, some crowding one bucket.
+        #[test]
+        fn the_pool_log_sorts_stably_by_time(
+            shards in proptest::collection::vec(
+                proptest::collection::vec((0u64..3_000_000, proptest::bool::ANY), 0..60),
+                1..20,
+            ),
+            crowd in 0u64..200,
+        ) {
+            let mut log = PoolLog::default();
+            log.begin(SimTime(5));
+            let mut pushed = vec![];
+            for (shard, steps) in shards.iter().enumerate() {
+                let mut times: Vec<u64> = steps.iter().map(|&(t, _)| t).collect();
+                times.sort_unstable();
+                // Some shards crowd 200 entries into the first microseconds.
+                let crowded = if shard % 3 == 0 { crowd } else { 0 };
+                let all = (0..crowded).map(|k| (k % 7, true)).chain(
+                    times.into_iter().zip(steps.iter().map(|&(_, start)| start)),
+                );
+                let mut last = 0;
+                for (t, start) in all {
+                    let t = t.max(last);
+                    last = t;
+                    log.push(SimTime(5 + t), shard as u32, start);
+                    pushed.push((SimTime(5 + t), shard as u32, start));
+                }
+            }
+            pushed.sort_by_key(|&(at, _, _)| at);
+            log.sort_by_time();
+            proptest::prop_assert_eq!(log.entries().collect::<Vec<_>>(), pushed);
+        }
     }
 
     #[test]
