@@ -269,6 +269,11 @@ impl<E: Owner> Engine<E> {
         self.seq + 1
     }
 
+    /// Whether `n` more events fit in the event limit.
+    pub fn has_room_for(&self, n: u64) -> bool {
+        self.max_events - self.events >= n
+    }
+
     /// Counts an event at `at` that a handler worked out without the queue, as if it had
     /// been popped (the event limit applies); time moves to `at`.
     pub fn count_outside(&mut self, at: SimTime) -> Result<(), LimitHit> {

@@ -9,6 +9,11 @@
 //! batch. The shard's two pending events (its next poll, the end of the batch in flight)
 //! are kept here, in the order of one instant the engine would give them.
 //!
+//! Most seconds of a healthy shard are alike: its poll reads what came in since the last
+//! one and the batches that follow end before the next poll. Such a *plain second* is
+//! planned and carried out at once (`plan_second`, `run_second`), with the run holding
+//! its records found once; any other second goes event by event.
+//!
 //! Before each event the path checks that the event stays healthy: a poison record in
 //! the next batch, retention or the record age about to cut, a read that would leave the
 //! shard behind, an invocation that could fail or draw at random: any of these hands
@@ -20,11 +25,13 @@ use crate::engine::LimitHit;
 use crate::model::event::Event;
 use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, ReadSpan};
-use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
+use crate::model::mapping::{GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS};
+use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
 use crate::model::stream::{Run, SeqIndex};
 use crate::model::world::{Shard, World};
 use crate::time::{SimDuration, SimTime};
+use smallvec::SmallVec;
 
 /// The batch in flight on the steady path: it succeeds at `ends`.
 struct Flight {
@@ -49,6 +56,15 @@ struct Planned {
 struct TickPlan {
     read: Option<ReadSpan>,
     send: Option<Planned>,
+}
+
+/// Batches a plain second may hold (`plan_second`); more go event by event.
+const SECOND_BATCHES: usize = 8;
+
+/// A plain second of a shard: its poll's read and the batches that follow it.
+struct Second {
+    read: ReadSpan,
+    batches: SmallVec<[Planned; SECOND_BATCHES]>,
 }
 
 /// Which of the shard's events is next.
@@ -125,6 +141,13 @@ impl World {
             let (at, plan) = match due.take() {
                 Some((at, plan)) => (at, Some(plan)),
                 None => {
+                    // A whole second at once when it is a plain one (`plan_second`).
+                    if flight.is_none()
+                        && let Some(second) = self.plan_second(s, tick.0, bound)
+                    {
+                        tick = self.run_second(s, tick.0, &second, &mut place)?;
+                        continue;
+                    }
                     let (at, what) = match &flight {
                         Some(f) if (f.ends, f.place) < tick => (f.ends, Due::End),
                         _ => (tick.0, Due::Poll),
@@ -384,6 +407,136 @@ impl World {
             records,
             handler,
         }))
+    }
+
+    /// A plain second of shard `s`, whose lane is idle with nothing read but not sent,
+    /// from its poll at `t`: the poll reads what one run holds, within the limits and
+    /// without falling behind, and the batches it yields run one after another and end
+    /// before the next poll and before `bound`, none cut by retention or the record age,
+    /// none poisoned, each a plain success. `None` when the second is anything else: the
+    /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
+    /// `plan_batch` would for each event of the second, but with the run found once.
+    fn plan_second(&self, s: usize, t: SimTime, bound: SimTime) -> Option<Second> {
+        let shard = &self.shards[s];
+        let lane = &shard.lanes[0];
+        let (head, from) = (shard.log.head(), lane.checkpoint);
+        if t >= bound
+            || shard.read_pos != from
+            || from < head
+            || !shard.poll.may_call(t, &self.reads)
+        {
+            return None;
+        }
+        let run = shard.log.run_of(from)?;
+        if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
+            return None;
+        }
+        // `read_span`: what has propagated, all within the run.
+        let propagation = self.reads.propagation.0;
+        let avail = match t.0.checked_sub(propagation) {
+            Some(readable) => {
+                let arrived = run.count_arrived_by(SimTime(readable));
+                if arrived >= run.count {
+                    return None; // later runs may have arrived too
+                }
+                (run.first + arrived).max(from)
+            }
+            None => from,
+        };
+        let per = u64::from(run.data_bytes).max(1);
+        let take = (avail - from)
+            .min(GET_RECORDS_MAX_RECORDS)
+            .min((GET_RECORDS_MAX_BYTES / per).max(1));
+        if take < avail - from || take >= GET_RECORDS_MAX_RECORDS {
+            return None; // behind
+        }
+        let read_end = from + take;
+        // `batch_range_in` and `plan_batch` for each batch, one after another.
+        let cost = u64::from(run.entry_bytes) + 1;
+        let fits = ((PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES) / cost).max(1);
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
+        let next_tick = t + SimDuration::from_secs(1);
+        let mut second = Second {
+            read: ReadSpan {
+                end: read_end,
+                bytes: take * u64::from(run.data_bytes),
+                behind: false,
+            },
+            batches: SmallVec::new(),
+        };
+        let (mut first, mut at) = (from, t);
+        while first < read_end {
+            let records = fits.min(read_end - first).min(batch_size);
+            if event_bytes(records, records * u64::from(run.entry_bytes)) > PAYLOAD_CAP_BYTES
+                || second.batches.len() == SECOND_BATCHES
+            {
+                return None;
+            }
+            let handler =
+                self.function
+                    .plain_success(at, records, records * u64::from(run.data_bytes))?;
+            second.batches.push(Planned {
+                first,
+                records,
+                handler,
+            });
+            first += records;
+            at += handler;
+            // The next poll comes first at its own instant (its place is older).
+            if at >= next_tick || at >= bound {
+                return None;
+            }
+        }
+        // The last event is the latest: retention and the record age spare the oldest
+        // record then, so they spare every batch of the second.
+        if !self.retention_spares(shard, at, head) {
+            return None;
+        }
+        if let Some(max_age) = self.scenario.mapping.max_record_age
+            && at.0 > max_age.0
+            && run.arrival(from) < SimTime(at.0 - max_age.0)
+        {
+            return None;
+        }
+        let events = 1 + second.batches.len() as u64;
+        self.engine.has_room_for(events).then_some(second)
+    }
+
+    /// Carries out `second` from its poll at `t`, as the event-by-event loop would:
+    /// the poll (the next one is scheduled first, then the call, then the first batch),
+    /// then each batch's end handing over to the next. Returns the next poll's time and
+    /// place.
+    fn run_second(
+        &mut self,
+        s: usize,
+        t: SimTime,
+        second: &Second,
+        place: &mut u64,
+    ) -> Result<(SimTime, u64), LimitHit> {
+        self.engine.count_outside(t)?;
+        let tick = (t + SimDuration::from_secs(1), *place);
+        *place += 1;
+        let shard = &mut self.shards[s];
+        shard.read_pos = second.read.end;
+        shard.poll.record_call(t, second.read.bytes, false);
+        shard.poll.behind = false;
+        let mut batches = second.batches.iter();
+        let Some(&first) = batches.next() else {
+            return Ok(tick);
+        };
+        let mut flight = self.steady_send(s, t, first, *place, true);
+        *place += 1;
+        let handover_neutral = self.function.handover_is_neutral();
+        for &next in batches {
+            let at = flight.ends;
+            self.engine.count_outside(at)?;
+            self.steady_end(s, at, flight, !handover_neutral);
+            flight = self.steady_send(s, at, next, *place, !handover_neutral);
+            *place += 1;
+        }
+        self.engine.count_outside(flight.ends)?;
+        self.steady_end(s, flight.ends, flight, true);
+        Ok(tick)
     }
 
     /// Whether retention trims nothing of `shard` at `at` once its log starts at `head`
