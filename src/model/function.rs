@@ -215,8 +215,9 @@ pub struct PoolLog {
 }
 
 impl PoolLog {
-    /// Buckets of the sort: 2^13, few enough to stay in the cache.
-    const BUCKET_BITS: u32 = 13;
+    /// The sort's buckets: about one an entry, so that few entries share one, but no
+    /// more than 2^16 (their counts stay in the cache) and no fewer than 2^10.
+    const BUCKET_BITS: std::ops::RangeInclusive<u32> = 10..=16;
 
     /// Starts an empty log whose entries come at or after `base`, within 2^32 us.
     pub fn begin(&mut self, base: SimTime) {
@@ -253,12 +254,14 @@ impl PoolLog {
     /// A comparison sort of the whole log, and later a two-pass radix sort, showed in
     /// profiles.
     fn sort_by_time(&mut self) {
-        const BUCKETS: usize = 1 << PoolLog::BUCKET_BITS;
         let time = |op: u64| op >> 32;
-        let shift = (u64::BITS - self.span.leading_zeros()).saturating_sub(Self::BUCKET_BITS);
+        let (least, most) = Self::BUCKET_BITS.into_inner();
+        let bits = (usize::BITS - self.ops.len().leading_zeros()).clamp(least, most);
+        let buckets = 1usize << bits;
+        let shift = (u64::BITS - self.span.leading_zeros()).saturating_sub(bits);
         let bucket = |op: u64| (time(op) >> shift) as usize;
         self.counts.clear();
-        self.counts.resize(BUCKETS + 1, 0);
+        self.counts.resize(buckets + 1, 0);
         for &op in &self.ops {
             self.counts[bucket(op) + 1] += 1;
         }
@@ -278,7 +281,7 @@ impl PoolLog {
         // counts[b] is now where bucket b ends. Within a bucket, entries are in the order
         // they were pushed.
         let mut start = 0;
-        for &end in &self.counts[..BUCKETS] {
+        for &end in &self.counts[..buckets] {
             let part = &mut self.ops[start..end as usize];
             start = end as usize;
             if part.len() > 32 {

@@ -30,7 +30,7 @@ pub const GET_RECORDS_MAX_RECORDS: u64 = 10_000;
 pub const GET_RECORDS_MAX_BYTES: u64 = 10 << 20;
 
 /// What one GetRecords call takes (`World::read_span`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReadSpan {
     /// The read position after the call.
     pub end: SeqIndex,

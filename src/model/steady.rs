@@ -62,6 +62,7 @@ struct TickPlan {
 const SECOND_BATCHES: usize = 8;
 
 /// A plain second of a shard: its poll's read and the batches that follow it.
+#[derive(Default)]
 struct Second {
     read: ReadSpan,
     batches: SmallVec<[Planned; SECOND_BATCHES]>,
@@ -137,13 +138,13 @@ impl World {
         };
         let mut place = self.engine.next_place();
         let mut due = Some((now, first));
+        let mut second = Second::default();
         loop {
             let (at, plan) = match due.take() {
                 Some((at, plan)) => (at, Some(plan)),
                 None => {
                     // A whole second at once when it is a plain one (`plan_second`).
-                    if flight.is_none()
-                        && let Some(second) = self.plan_second(s, tick.0, bound)
+                    if flight.is_none() && self.plan_second(s, tick.0, bound, &mut second).is_some()
                     {
                         tick = self.run_second(s, tick.0, &second, &mut place)?;
                         continue;
@@ -416,7 +417,8 @@ impl World {
     /// none poisoned, each a plain success. `None` when the second is anything else: the
     /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
     /// `plan_batch` would for each event of the second, but with the run found once.
-    fn plan_second(&self, s: usize, t: SimTime, bound: SimTime) -> Option<Second> {
+    /// Fills `second` (whatever it held; reused, as it is large) when it is plain.
+    fn plan_second(&self, s: usize, t: SimTime, bound: SimTime, second: &mut Second) -> Option<()> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let (head, from) = (shard.log.head(), lane.checkpoint);
@@ -456,14 +458,12 @@ impl World {
         let fits = ((PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES) / cost).max(1);
         let batch_size = u64::from(self.scenario.mapping.batch_size);
         let next_tick = t + SimDuration::from_secs(1);
-        let mut second = Second {
-            read: ReadSpan {
-                end: read_end,
-                bytes: take * u64::from(run.data_bytes),
-                behind: false,
-            },
-            batches: SmallVec::new(),
+        second.read = ReadSpan {
+            end: read_end,
+            bytes: take * u64::from(run.data_bytes),
+            behind: false,
         };
+        second.batches.clear();
         let (mut first, mut at) = (from, t);
         while first < read_end {
             let records = fits.min(read_end - first).min(batch_size);
@@ -499,7 +499,7 @@ impl World {
             return None;
         }
         let events = 1 + second.batches.len() as u64;
-        self.engine.has_room_for(events).then_some(second)
+        self.engine.has_room_for(events).then_some(())
     }
 
     /// Carries out `second` from its poll at `t`, as the event-by-event loop would:
