@@ -269,6 +269,15 @@ impl<E: Owner> Engine<E> {
         self.seq + 1
     }
 
+    /// Counts `n` events handled together with the one just popped (the event limit
+    /// applies to each).
+    pub fn count_more(&mut self, n: u64) -> Result<(), LimitHit> {
+        for _ in 0..n {
+            self.count_event()?;
+        }
+        Ok(())
+    }
+
     /// Whether `n` more events fit in the event limit.
     pub fn has_room_for(&self, n: u64) -> bool {
         self.max_events - self.events >= n

@@ -155,6 +155,44 @@ impl Traffic {
         }
     }
 
+    /// Whether `offers` may take the ticks of `[t, t_end)` at once: one rate producer
+    /// whose evenly spaced records of one size go one lane per shard, at one rate
+    /// throughout. Each shard's ticks then make runs that continue one another, which the
+    /// log merges into the one run the span gives. Returns the bytes of each record as
+    /// written and, per slot, its shard and the most records one tick of it can hold
+    /// (`ceil(r / 10^6)` at r micro-records per second), for the caller to check the
+    /// write limit against: the span's offers hold only what every tick would accept.
+    pub fn span_ready(
+        &self,
+        t: SimTime,
+        t_end: SimTime,
+        open: &[(usize, HashRange)],
+    ) -> Option<(u64, Vec<(usize, u64)>)> {
+        let [producer] = self.producers.as_slice() else {
+            return None;
+        };
+        let StateKind::Rate(st) = &producer.kind else {
+            return None;
+        };
+        let RecordSize::Fixed(data_bytes) = st.spec.record_size else {
+            return None;
+        };
+        if self.lanes != 1
+            || st.spec.arrival != Arrival::Uniform
+            || !st.breakpoints(t, t_end).is_empty()
+        {
+            return None;
+        }
+        let rate = st.rate_at(t);
+        let most = (0..st.weights.len())
+            .map(|s| {
+                let per_tick = slot_rate(rate, st.weights[s]).div_ceil(1_000_000);
+                (st.slot_target(open, s).0, per_tick)
+            })
+            .collect();
+        Some((data_bytes + u64::from(st.key_json_len), most))
+    }
+
     /// Offers of every producer for the tick `[t, t_end)`, in producer order, then shard order.
     pub fn offers(
         &mut self,

@@ -490,7 +490,9 @@ impl World {
             while let Some((at, Event::WriteTick)) = self.engine.peek_global()
                 && at < horizon
             {
-                if let Some(ev) = self.engine.pop_global_ahead()? {
+                if let Some(ev) = self.engine.pop_global_ahead()?
+                    && !self.write_ticks_at_once(horizon)?
+                {
                     self.handle(ev);
                 }
             }
@@ -582,6 +584,57 @@ impl World {
         {
             self.on_demand_check();
         }
+        self.write_span(t, t_end, 1);
+    }
+
+    /// The write tick now (just popped) and those after it up to `horizon`, at once, when
+    /// that writes what they would one by one (`Traffic::span_ready`): nothing waits to be
+    /// sent again, no filter, no other global event among them, and no tick of any shard
+    /// above the write limit. A poison is placed on the first record written at or after
+    /// its time, which the span's records hold as well as its ticks' would. Returns
+    /// false, having changed nothing, otherwise.
+    fn write_ticks_at_once(&mut self, horizon: SimTime) -> Result<bool, LimitHit> {
+        let t = self.now();
+        let limit = horizon
+            .min(self.end)
+            .min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
+        let ticks = limit.0.saturating_sub(t.0).div_ceil(US_PER_S);
+        if ticks < 2
+            || self.scenario.stream.mode == StreamMode::OnDemand
+            || !self.retries.is_empty()
+            || !self.filters.is_empty()
+            || !self.engine.has_room_for(ticks - 1)
+        {
+            return Ok(false);
+        }
+        let span_end = (t + SimDuration::from_secs(ticks)).min(self.end);
+        let Some((write_bytes, most)) = self.traffic.span_ready(t, span_end, &self.open) else {
+            return Ok(false);
+        };
+        // R-STREAM-3 for each tick: the most each shard can get in one.
+        self.write_budget.clear();
+        self.write_budget.resize(self.shards.len(), (0, 0));
+        for (shard, records) in most {
+            let (n, bytes) = &mut self.write_budget[shard];
+            *n += records;
+            *bytes += records * write_bytes;
+            if *n > WRITE_LIMIT_RECORDS || *bytes > WRITE_LIMIT_BYTES {
+                return Ok(false);
+            }
+        }
+        // The ticks after the first count as events, as if popped one by one.
+        self.engine.count_more(ticks - 1)?;
+        self.engine.set_now(t + SimDuration::from_secs(ticks - 1));
+        if span_end < self.end {
+            self.engine.schedule(span_end, Event::WriteTick);
+        }
+        self.write_span(t, span_end, ticks);
+        Ok(true)
+    }
+
+    /// Producers write `[t, t_end)`, `ticks` seconds whose offers never exceed the write
+    /// limit when there are more than one; the write limit decides what is accepted.
+    fn write_span(&mut self, t: SimTime, t_end: SimTime, ticks: u64) {
         let mut offers = std::mem::take(&mut self.offers);
         offers.clear();
         self.take_retries(t, &mut offers);
@@ -594,8 +647,10 @@ impl World {
             &mut offers,
         );
         self.write_budget.clear();
-        self.write_budget
-            .resize(self.shards.len(), (WRITE_LIMIT_RECORDS, WRITE_LIMIT_BYTES));
+        self.write_budget.resize(
+            self.shards.len(),
+            (ticks * WRITE_LIMIT_RECORDS, ticks * WRITE_LIMIT_BYTES),
+        );
         self.appended.clear();
         for offer in &offers {
             let offered_bytes = offer.run.count * offer.write_bytes;

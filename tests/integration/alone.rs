@@ -129,6 +129,42 @@ fn healthy_lanes_cut_by_retention_or_record_age_run_the_same_alone() {
     }
 }
 
+#[test]
+fn writes_refused_and_sent_again_run_the_same_alone() {
+    // 1,500 records/s per shard for 20 s, then 800: the write limit refuses a third of
+    // the first seconds, and the producer sends them again until they fit. While any
+    // wait, the write ticks go one by one; once none does, they may go at once.
+    let yaml = "name: refused
+seed: 7
+duration: 3m
+stream: {shards: 2, retention: 24h}
+producers:
+  - name: p
+    rate: 3000/s
+    arrival: uniform
+    record_size: 100B
+    partition_keys: 1000
+    retry_rejected: true
+    changes:
+      - {at: 20s, rate: 1600/s}
+function:
+  timeout: 60s
+  duration: {base: 20ms, per_record: 0.01ms}
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 500
+";
+    let s = kinesim::scenario::parse_str(yaml, "refused.yaml", false)
+        .expect("the scenario is valid")
+        .base;
+    assert!(independent(&s));
+    let (one_by_one, series) = outcome(&s, false);
+    assert_eq!((one_by_one.clone(), series), outcome(&s, true));
+    let v: serde_json::Value = serde_json::from_str(&one_by_one).unwrap();
+    let rejected = v["records"]["rejected"].as_u64().unwrap();
+    assert!(rejected > 100_000, "only {rejected} refusals");
+}
+
 proptest! {
     #![proptest_config(crate::invariants::config(48))]
 
