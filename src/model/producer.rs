@@ -162,12 +162,12 @@ impl Traffic {
     /// written and, per slot, its shard and the most records one tick of it can hold
     /// (`ceil(r / 10^6)` at r micro-records per second), for the caller to check the
     /// write limit against: the span's offers hold only what every tick would accept.
-    pub fn span_ready(
-        &self,
+    pub fn span_ready<'a>(
+        &'a self,
         t: SimTime,
         t_end: SimTime,
-        open: &[(usize, HashRange)],
-    ) -> Option<(u64, Vec<(usize, u64)>)> {
+        open: &'a [(usize, HashRange)],
+    ) -> Option<(u64, impl Iterator<Item = (usize, u64)> + 'a)> {
         let [producer] = self.producers.as_slice() else {
             return None;
         };
@@ -184,12 +184,10 @@ impl Traffic {
             return None;
         }
         let rate = st.rate_at(t);
-        let most = (0..st.weights.len())
-            .map(|s| {
-                let per_tick = slot_rate(rate, st.weights[s]).div_ceil(1_000_000);
-                (st.slot_target(open, s).0, per_tick)
-            })
-            .collect();
+        let most = (0..st.weights.len()).map(move |s| {
+            let per_tick = slot_rate(rate, st.weights[s]).div_ceil(1_000_000);
+            (st.slot_target(open, s).0, per_tick)
+        });
         Some((data_bytes + u64::from(st.key_json_len), most))
     }
 
