@@ -25,8 +25,7 @@ use crate::engine::LimitHit;
 use crate::model::event::Event;
 use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, ReadSpan};
-use crate::model::mapping::{GET_RECORDS_MAX_BYTES, GET_RECORDS_MAX_RECORDS};
-use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes};
+use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
 use crate::model::stream::{Run, SeqIndex};
 use crate::model::world::{Shard, World};
@@ -433,40 +432,18 @@ impl World {
         if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
             return None;
         }
-        // `read_span`: what has propagated, all within the run.
-        let propagation = self.reads.propagation.0;
-        let avail = match t.0.checked_sub(propagation) {
-            Some(readable) => {
-                let arrived = run.count_arrived_by(SimTime(readable));
-                if arrived >= run.count {
-                    return None; // later runs may have arrived too
-                }
-                (run.first + arrived).max(from)
-            }
-            None => from,
-        };
-        let per = u64::from(run.data_bytes).max(1);
-        let take = (avail - from)
-            .min(GET_RECORDS_MAX_RECORDS)
-            .min((GET_RECORDS_MAX_BYTES / per).max(1));
-        if take < avail - from || take >= GET_RECORDS_MAX_RECORDS {
-            return None; // behind
+        // The read, all within the run, and its batches one after another, as `plan_poll`
+        // and `plan_batch` would find them.
+        let read = Self::read_span(shard, t, &self.reads);
+        if read.behind || read.end > run.end() {
+            return None;
         }
-        let read_end = from + take;
-        // `batch_range_in` and `plan_batch` for each batch, one after another.
-        let cost = u64::from(run.entry_bytes) + 1;
-        let fits = ((PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES) / cost).max(1);
-        let batch_size = u64::from(self.scenario.mapping.batch_size);
         let next_tick = t + SimDuration::from_secs(1);
-        second.read = ReadSpan {
-            end: read_end,
-            bytes: take * u64::from(run.data_bytes),
-            behind: false,
-        };
+        second.read = read;
         second.batches.clear();
         let (mut first, mut at) = (from, t);
-        while first < read_end {
-            let records = fits.min(read_end - first).min(batch_size);
+        while first < read.end {
+            let (_, end, records, _) = self.batch_range_in(shard, lane.index, first, read.end);
             if event_bytes(records, records * u64::from(run.entry_bytes)) > PAYLOAD_CAP_BYTES
                 || second.batches.len() == SECOND_BATCHES
             {
@@ -480,7 +457,7 @@ impl World {
                 records,
                 handler,
             });
-            first += records;
+            first = end;
             at += handler;
             // The next poll comes first at its own instant (its place is older).
             if at >= next_tick || at >= bound {
