@@ -19,8 +19,9 @@ use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes
 use crate::model::ranges::RangeSet;
 use crate::model::reads::ReadLimits;
 use crate::model::retry::Inflight;
-use crate::model::stream::{SeqIndex, sequence_number};
+use crate::model::stream::{Run, SeqIndex, sequence_number};
 use crate::model::world::{Shard, World};
+use crate::observe::metrics::MsHistogram;
 use crate::scenario::LaneBlocking;
 use crate::time::{SimDuration, SimTime};
 
@@ -856,19 +857,9 @@ impl World {
         let shard = &mut self.shards[s];
         let lane = shard.lanes[l].index;
         let from = first.max(shard.lanes[l].fated);
-        // Per run slice, in a few chunks: a slice's arrivals are evenly spaced, so chunk
-        // midpoints are exact enough; the exact maximum is kept beside.
         let latency = &mut shard.metrics.latency;
         shard.log.for_each_in_lane(from, end, lane, |a, b, run| {
-            // Two chunks (one for a single record): [a, a + n/2) and [a + n/2, b).
-            let half = a + (b - a) / 2;
-            for (lo, hi) in [(a, half), (half, b)] {
-                if lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
-                }
-            }
-            latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
+            record_latency(latency, now, a, b, run);
         });
         let newly = self.pass_checkpoint(s, l, first, end);
         self.shards[s].metrics.records.delivered += newly;
@@ -994,6 +985,28 @@ impl World {
             }
         }
     }
+}
+
+/// Records the latency at `now` of `run`'s records `[a, b)` (R-METRIC-1), in two chunks
+/// (one for a single record), `[a, a + n/2)` and `[a + n/2, b)`: a run's arrivals are
+/// evenly spaced, so each chunk's midpoint stands for it closely enough. The exact
+/// maximum, the first record's, is kept beside.
+#[inline]
+pub(crate) fn record_latency(
+    latency: &mut MsHistogram,
+    now: SimTime,
+    a: SeqIndex,
+    b: SeqIndex,
+    run: &Run,
+) {
+    let half = a + (b - a) / 2;
+    for (lo, hi) in [(a, half), (half, b)] {
+        if lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
+        }
+    }
+    latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 use crate::engine::LimitHit;
 use crate::model::event::Event;
 use crate::model::function::{Invocation, Outcome, Slices};
-use crate::model::mapping::{Batch, LaneState, ReadSpan};
+use crate::model::mapping::{Batch, LaneState, ReadSpan, record_latency};
 use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
 use crate::model::stream::{Run, SeqIndex};
@@ -143,9 +143,10 @@ impl World {
                 Some((at, plan)) => (at, Some(plan)),
                 None => {
                     // A whole second at once when it is a plain one (`plan_second`).
-                    if flight.is_none() && self.plan_second(s, tick.0, bound, &mut second).is_some()
+                    if flight.is_none()
+                        && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
                     {
-                        tick = self.run_second(s, tick.0, &second, &mut place)?;
+                        tick = self.run_second(s, tick.0, &second, &run, &mut place)?;
                         continue;
                     }
                     let (at, what) = match &flight {
@@ -416,8 +417,16 @@ impl World {
     /// none poisoned, each a plain success. `None` when the second is anything else: the
     /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
     /// `plan_batch` would for each event of the second, but with the run found once.
-    /// Fills `second` (whatever it held; reused, as it is large) when it is plain.
-    fn plan_second(&self, s: usize, t: SimTime, bound: SimTime, second: &mut Second) -> Option<()> {
+    /// Fills `second` (whatever it held; reused, as it is large) when it is plain, and
+    /// returns the run as it is now (a cut at its front or records appended to it change
+    /// no arrival it gives for the second's records).
+    fn plan_second(
+        &self,
+        s: usize,
+        t: SimTime,
+        bound: SimTime,
+        second: &mut Second,
+    ) -> Option<Run> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let (head, from) = (shard.log.head(), lane.checkpoint);
@@ -476,43 +485,68 @@ impl World {
             return None;
         }
         let events = 1 + second.batches.len() as u64;
-        self.engine.has_room_for(events).then_some(())
+        self.engine.has_room_for(events).then_some(*run)
     }
 
-    /// Carries out `second` from its poll at `t`, as the event-by-event loop would:
-    /// the poll (the next one is scheduled first, then the call, then the first batch),
-    /// then each batch's end handing over to the next. Returns the next poll's time and
-    /// place.
+    /// Carries out `second` from its poll at `t`, `run` holding its records
+    /// (`plan_second`), with what the event-by-event loop would count and leave: the
+    /// poll (the next one is scheduled first, then the call, then the first batch), then
+    /// each batch's end handing over to the next, each a counted event at its instant.
+    /// What no one sees before the second ends is set once: the lane's state between
+    /// batches, and its checkpoint, which passes the whole second at its last end (the
+    /// records each batch newly delivers add up to those the whole second does).
+    /// Returns the next poll's time and place.
     fn run_second(
         &mut self,
         s: usize,
         t: SimTime,
         second: &Second,
+        run: &Run,
         place: &mut u64,
     ) -> Result<(SimTime, u64), LimitHit> {
         self.engine.count_outside(t)?;
         let tick = (t + SimDuration::from_secs(1), *place);
-        *place += 1;
+        // The poll's place, then one for each batch sent.
+        *place += 1 + second.batches.len() as u64;
         let shard = &mut self.shards[s];
         shard.read_pos = second.read.end;
         shard.poll.record_call(t, second.read.bytes, false);
         shard.poll.behind = false;
-        let mut batches = second.batches.iter();
-        let Some(&first) = batches.next() else {
+        let (Some(first), Some(last)) = (second.batches.first(), second.batches.last()) else {
             return Ok(tick);
         };
-        let mut flight = self.steady_send(s, t, first, *place, true);
-        *place += 1;
-        let handover_neutral = self.function.handover_is_neutral();
-        for &next in batches {
-            let at = flight.ends;
+        // See `steady_run`: a handover need not be played through the pool.
+        let every_to_pool = !self.function.handover_is_neutral();
+        let fated = shard.lanes[0].fated;
+        let mut at = t;
+        for (i, b) in second.batches.iter().enumerate() {
+            let end = b.first + b.records;
+            if i == 0 || every_to_pool {
+                self.pool_log.push(at, s as u32, true);
+            }
+            let m = &mut self.shards[s].metrics;
+            // R-METRIC-1: the iterator age at the send, from the batch's last record.
+            m.note_plain_send(
+                at.saturating_since(run.arrival(end - 1)).as_millis(),
+                b.records,
+            );
+            at += b.handler;
             self.engine.count_outside(at)?;
-            self.steady_end(s, at, flight, !handover_neutral);
-            flight = self.steady_send(s, at, next, *place, !handover_neutral);
-            *place += 1;
+            if i + 1 == second.batches.len() || every_to_pool {
+                self.pool_log.push(at, s as u32, false);
+            }
+            let m = &mut self.shards[s].metrics;
+            m.note_plain_success(b.handler);
+            // `deliver`'s latency: plan_second found the run of the lane's records.
+            let from = b.first.max(fated);
+            if from < end {
+                record_latency(&mut m.latency, at, from, end, run);
+            }
         }
-        self.engine.count_outside(flight.ends)?;
-        self.steady_end(s, flight.ends, flight, true);
+        let newly = self.pass_checkpoint(s, 0, first.first, last.first + last.records);
+        let shard = &mut self.shards[s];
+        shard.metrics.records.delivered += newly;
+        shard.lanes[0].state = LaneState::Idle;
         Ok(tick)
     }
 
@@ -547,14 +581,7 @@ impl World {
         batch.invocations = 1;
         let last_arrival = shard.log.arrival(batch.end - 1).unwrap_or(at);
         let age = at.saturating_since(last_arrival).as_millis();
-        let m = &mut shard.metrics;
-        m.iterator_age.record(age);
-        m.since_sample.age_max_ms = m.since_sample.age_max_ms.max(age);
-        let n = batch.records;
-        m.records.deliveries += n;
-        m.batches += 1;
-        m.batch_records_sum += n;
-        m.batch_records_max = m.batch_records_max.max(n);
+        shard.metrics.note_plain_send(age, batch.records);
         shard.lanes[0].state = LaneState::Invoking(batch);
         Flight {
             batch,
@@ -569,11 +596,7 @@ impl World {
         if to_pool {
             self.pool_log.push(at, s as u32, false);
         }
-        let m = &mut self.shards[s].metrics;
-        m.billed_ms += f.handler.as_millis_ceil();
-        m.invocations.total += 1;
-        m.invocations.ok += 1;
-        m.invocations.cloudwatch_errors = m.invocations.errors + m.invocations.timeouts;
+        self.shards[s].metrics.note_plain_success(f.handler);
         self.deliver(s, 0, f.batch.first, f.batch.end);
         self.shards[s].lanes[0].state = LaneState::Idle;
     }

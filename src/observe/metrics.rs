@@ -8,6 +8,8 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::time::SimDuration;
+
 /// Fates and record counters (spec/esm-rules.md, "Fates and invariants").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RecordCounts {
@@ -226,6 +228,30 @@ pub struct ShardMetrics {
     pub put_units: u64,
     /// The counters at the last time-series sample.
     pub since_sample: crate::observe::timeseries::SampleBase,
+}
+
+impl ShardMetrics {
+    /// A batch of `n` records goes to the function, its last record `age_ms` old
+    /// (R-METRIC-1's iterator age): what the healthy path counts (`World::steady_send`).
+    #[inline]
+    pub fn note_plain_send(&mut self, age_ms: u64, n: u64) {
+        self.iterator_age.record(age_ms);
+        self.since_sample.age_max_ms = self.since_sample.age_max_ms.max(age_ms);
+        self.records.deliveries += n;
+        self.batches += 1;
+        self.batch_records_sum += n;
+        self.batch_records_max = self.batch_records_max.max(n);
+    }
+
+    /// A warm invocation succeeded after `handler`: what the healthy path counts
+    /// (`World::steady_end`).
+    #[inline]
+    pub fn note_plain_success(&mut self, handler: SimDuration) {
+        self.billed_ms += handler.as_millis_ceil();
+        self.invocations.total += 1;
+        self.invocations.ok += 1;
+        self.invocations.cloudwatch_errors = self.invocations.errors + self.invocations.timeouts;
+    }
 }
 
 #[cfg(test)]
