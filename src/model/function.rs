@@ -201,43 +201,56 @@ pub fn read_response(response: &Value, batch: &BatchFacts) -> Response {
 /// pool decides nothing they depend on (`FunctionModel::only_observes`).
 ///
 /// Each entry is one word, the time since `base` in the high half and the shard and
-/// whether it is a start in the low half, so that a few seconds of a thousand shards stay
-/// in the cache.
+/// whether it is a start in the low half. Entries go to a group for each 2^20 us (about a
+/// second) since `base` as they are pushed, so that sorting them is sorting each group,
+/// a few thousand entries at most for a thousand shards, within the cache: one sort of
+/// the whole log scattered its entries across memory and showed in profiles.
 #[derive(Default)]
 pub struct PoolLog {
     base: SimTime,
-    ops: Vec<u64>,
-    /// The latest entry's time since `base`.
-    span: u64,
+    /// `groups[g]`: the entries whose time since `base` is in `[g, g + 1) << GROUP_BITS`,
+    /// in the order they were pushed until sorted.
+    groups: Vec<Vec<u64>>,
+    /// Groups that may hold entries: `groups[..used]`.
+    used: usize,
     scratch: Vec<u64>,
     /// The bucket sort's counts.
     counts: Vec<u32>,
 }
 
 impl PoolLog {
-    /// The sort's buckets: about one an entry, so that few entries share one, but no
-    /// more than 2^16 (their counts stay in the cache) and no fewer than 2^10.
-    const BUCKET_BITS: std::ops::RangeInclusive<u32> = 10..=16;
+    /// A group's span: 2^20 us.
+    const GROUP_BITS: u32 = 20;
+    /// The sort's buckets in a group: about one an entry, no more than 2^12 (their counts
+    /// stay in the first-level cache).
+    const MOST_BUCKET_BITS: u32 = 12;
+    /// Groups this small are sorted by insertion alone.
+    const SMALL: usize = 32;
 
     /// Starts an empty log whose entries come at or after `base`, within 2^32 us.
     pub fn begin(&mut self, base: SimTime) {
         self.base = base;
-        self.ops.clear();
-        self.span = 0;
+        for group in &mut self.groups[..self.used] {
+            group.clear();
+        }
+        self.used = 0;
     }
 
     #[inline]
     pub fn push(&mut self, at: SimTime, shard: u32, start: bool) {
         let since = at.0 - self.base.0;
         debug_assert!(since <= u64::from(u32::MAX) && shard < 1 << 31);
-        self.span = self.span.max(since);
-        self.ops
-            .push(since << 32 | u64::from(shard) << 1 | u64::from(start));
+        let g = (since >> Self::GROUP_BITS) as usize;
+        if g >= self.groups.len() {
+            self.groups.resize_with(g + 1, Vec::new);
+        }
+        self.used = self.used.max(g + 1);
+        self.groups[g].push(since << 32 | u64::from(shard) << 1 | u64::from(start));
     }
 
     /// The entries in their order: (time, shard, whether a start).
     fn entries(&self) -> impl Iterator<Item = (SimTime, u32, bool)> + '_ {
-        self.ops.iter().map(|&op| {
+        self.groups[..self.used].iter().flatten().map(|&op| {
             (
                 SimTime(self.base.0 + (op >> 32)),
                 (op as u32) >> 1,
@@ -248,58 +261,74 @@ impl PoolLog {
 
     /// Sorts the log by time, stably: at one instant, shards in number order, each in its
     /// own order, as the engine orders the events that made them (the order they were
-    /// pushed in, since shards run in number order). One pass of a bucket sort on the
-    /// time's top bits, then an insertion sort, which moves entries only within their
-    /// bucket: each shard's part is already in order, and a bucket holds a few entries.
-    /// A comparison sort of the whole log, and later a two-pass radix sort, showed in
-    /// profiles.
+    /// pushed in, since shards run in number order). Groups are in time order already;
+    /// within each, one pass of a bucket sort on the time's top bits, then an insertion
+    /// sort, which moves entries only within their bucket: each shard's part is already
+    /// in order, and a bucket holds a few entries.
     fn sort_by_time(&mut self) {
+        for group in &mut self.groups[..self.used] {
+            Self::sort_group(group, &mut self.scratch, &mut self.counts);
+        }
+    }
+
+    /// Sorts one group's entries stably by time (see `sort_by_time`).
+    fn sort_group(group: &mut Vec<u64>, scratch: &mut Vec<u64>, counts: &mut Vec<u32>) {
         let time = |op: u64| op >> 32;
-        let (least, most) = Self::BUCKET_BITS.into_inner();
-        let bits = (usize::BITS - self.ops.len().leading_zeros()).clamp(least, most);
-        let buckets = 1usize << bits;
-        let shift = (u64::BITS - self.span.leading_zeros()).saturating_sub(bits);
-        let bucket = |op: u64| (time(op) >> shift) as usize;
-        self.counts.clear();
-        self.counts.resize(buckets + 1, 0);
-        for &op in &self.ops {
-            self.counts[bucket(op) + 1] += 1;
-        }
-        let mut total = 0;
-        for c in self.counts.iter_mut() {
-            total += *c;
-            *c = total;
-        }
-        // counts[b]: where bucket b starts.
-        self.scratch.resize(self.ops.len(), 0);
-        for &op in &self.ops {
-            let b = bucket(op);
-            self.scratch[self.counts[b] as usize] = op;
-            self.counts[b] += 1;
-        }
-        std::mem::swap(&mut self.ops, &mut self.scratch);
-        // counts[b] is now where bucket b ends. Within a bucket, entries are in the order
-        // they were pushed.
-        let mut start = 0;
-        for &end in &self.counts[..buckets] {
-            let part = &mut self.ops[start..end as usize];
-            start = end as usize;
-            if part.len() > 32 {
-                // Entries crowding one bucket: a stable sort keeps the pushed order of
-                // equal times at O(n log n).
-                part.sort_by_key(|&op| time(op));
-                continue;
+        if group.len() > Self::SMALL {
+            let bits = (usize::BITS - group.len().leading_zeros()).min(Self::MOST_BUCKET_BITS);
+            let buckets = 1usize << bits;
+            let shift = Self::GROUP_BITS - bits;
+            let bucket = |op: u64| ((time(op) & ((1 << Self::GROUP_BITS) - 1)) >> shift) as usize;
+            counts.clear();
+            counts.resize(buckets + 1, 0);
+            for &op in group.iter() {
+                counts[bucket(op) + 1] += 1;
             }
-            for i in 1..part.len() {
-                let op = part[i];
-                let mut j = i;
-                while j > 0 && time(part[j - 1]) > time(op) {
-                    part[j] = part[j - 1];
-                    j -= 1;
+            let mut total = 0;
+            for c in counts.iter_mut() {
+                total += *c;
+                *c = total;
+            }
+            // counts[b]: where bucket b starts.
+            scratch.resize(group.len(), 0);
+            for &op in group.iter() {
+                let b = bucket(op);
+                scratch[counts[b] as usize] = op;
+                counts[b] += 1;
+            }
+            std::mem::swap(group, scratch);
+            // counts[b] is now where bucket b ends. Within a bucket, entries are in the
+            // order they were pushed.
+            let mut start = 0;
+            for &end in &counts[..buckets] {
+                let part = &mut group[start..end as usize];
+                start = end as usize;
+                if part.len() > Self::SMALL {
+                    // Entries crowding one bucket: a stable sort keeps the pushed order
+                    // of equal times at O(n log n).
+                    part.sort_by_key(|&op| time(op));
+                } else {
+                    insertion_sort_by_time(part);
                 }
-                part[j] = op;
             }
+        } else {
+            insertion_sort_by_time(group);
         }
+    }
+}
+
+/// Sorts a few pool log entries stably by time (`PoolLog::sort_by_time`).
+#[inline]
+fn insertion_sort_by_time(part: &mut [u64]) {
+    let time = |op: u64| op >> 32;
+    for i in 1..part.len() {
+        let op = part[i];
+        let mut j = i;
+        while j > 0 && time(part[j - 1]) > time(op) {
+            part[j] = part[j - 1];
+            j -= 1;
+        }
+        part[j] = op;
     }
 }
 
@@ -649,20 +678,22 @@ mod tests {
 
     proptest::proptest! {
         /// The bucket sort orders the log as a stable sort by time does: shards pushed in
-        /// number order, each in its own time order, some crowding one bucket.
+        /// number order, each in its own time order, some crowding one bucket; the log
+        /// spans from a fraction of a group to a hundred.
         #[test]
         fn the_pool_log_sorts_stably_by_time(
             shards in proptest::collection::vec(
-                proptest::collection::vec((0u64..3_000_000, proptest::bool::ANY), 0..60),
+                proptest::collection::vec((0u64..1_000_000, proptest::bool::ANY), 0..150),
                 1..20,
             ),
             crowd in 0u64..200,
+            stretch in proptest::sample::select(vec![1u64, 3, 100]),
         ) {
             let mut log = PoolLog::default();
             log.begin(SimTime(5));
             let mut pushed = vec![];
             for (shard, steps) in shards.iter().enumerate() {
-                let mut times: Vec<u64> = steps.iter().map(|&(t, _)| t).collect();
+                let mut times: Vec<u64> = steps.iter().map(|&(t, _)| t * stretch).collect();
                 times.sort_unstable();
                 // Some shards crowd 200 entries into the first microseconds.
                 let crowded = if shard % 3 == 0 { crowd } else { 0 };

@@ -19,7 +19,7 @@ use crate::model::payload::{EVENT_ENVELOPE_BYTES, PAYLOAD_CAP_BYTES, event_bytes
 use crate::model::ranges::RangeSet;
 use crate::model::reads::ReadLimits;
 use crate::model::retry::Inflight;
-use crate::model::stream::{Run, SeqIndex, sequence_number};
+use crate::model::stream::{SeqIndex, sequence_number};
 use crate::model::world::{Shard, World};
 use crate::observe::metrics::MsHistogram;
 use crate::scenario::LaneBlocking;
@@ -342,9 +342,13 @@ impl World {
             // One run holds what is readable (a healthy shard's usual case): the walk
             // below in one step.
             let per = u64::from(run.data_bytes).max(1);
-            let take = (avail_end - from)
-                .min(GET_RECORDS_MAX_RECORDS)
-                .min((GET_RECORDS_MAX_BYTES / per).max(1));
+            let take = fit_in_budget(
+                (avail_end - from).min(GET_RECORDS_MAX_RECORDS),
+                per,
+                GET_RECORDS_MAX_BYTES,
+            )
+            .max(1)
+            .min(avail_end - from);
             return ReadSpan {
                 end: from + take,
                 bytes: take * u64::from(run.data_bytes),
@@ -542,7 +546,7 @@ impl World {
                 return (start, start, 0, false);
             }
             let cost = u64::from(run.entry_bytes) + 1;
-            let fit = (budget / cost).min(queued).min(batch_size).max(1);
+            let fit = fit_in_budget(queued.min(batch_size), cost, budget).max(1);
             return (start, start + fit, fit, fit < queued || fit >= batch_size);
         }
         let mut window_end: Option<SimTime> = None;
@@ -859,7 +863,7 @@ impl World {
         let from = first.max(shard.lanes[l].fated);
         let latency = &mut shard.metrics.latency;
         shard.log.for_each_in_lane(from, end, lane, |a, b, run| {
-            record_latency(latency, now, a, b, run);
+            record_latency(latency, now, a, b, |i| run.arrival(i));
         });
         let newly = self.pass_checkpoint(s, l, first, end);
         self.shards[s].metrics.records.delivered += newly;
@@ -987,26 +991,36 @@ impl World {
     }
 }
 
-/// Records the latency at `now` of `run`'s records `[a, b)` (R-METRIC-1), in two chunks
-/// (one for a single record), `[a, a + n/2)` and `[a + n/2, b)`: a run's arrivals are
-/// evenly spaced, so each chunk's midpoint stands for it closely enough. The exact
-/// maximum, the first record's, is kept beside.
+/// How many of `want` items of `cost` bytes each fit in `budget` bytes: `want` when all
+/// do (the usual case, found without a division), else `budget / cost`.
+#[inline]
+fn fit_in_budget(want: u64, cost: u64, budget: u64) -> u64 {
+    match want.checked_mul(cost) {
+        Some(all) if all <= budget => want,
+        _ => (budget / cost).min(want),
+    }
+}
+
+/// Records the latency at `now` of one run's records `[a, b)` (R-METRIC-1), `arrival`
+/// giving their arrivals, in two chunks (one for a single record), `[a, a + n/2)` and
+/// `[a + n/2, b)`: a run's arrivals are evenly spaced, so each chunk's midpoint stands for
+/// it closely enough. The exact maximum, the first record's, is kept beside.
 #[inline]
 pub(crate) fn record_latency(
     latency: &mut MsHistogram,
     now: SimTime,
     a: SeqIndex,
     b: SeqIndex,
-    run: &Run,
+    arrival: impl Fn(SeqIndex) -> SimTime,
 ) {
     let half = a + (b - a) / 2;
     for (lo, hi) in [(a, half), (half, b)] {
         if lo < hi {
             let mid = lo + (hi - lo) / 2;
-            latency.record_n(now.saturating_since(run.arrival(mid)).as_millis(), hi - lo);
+            latency.record_n(now.saturating_since(arrival(mid)).as_millis(), hi - lo);
         }
     }
-    latency.note_max(now.saturating_since(run.arrival(a)).as_millis());
+    latency.note_max(now.saturating_since(arrival(a)).as_millis());
 }
 
 #[cfg(test)]

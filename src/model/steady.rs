@@ -518,6 +518,8 @@ impl World {
         // See `steady_run`: a handover need not be played through the pool.
         let every_to_pool = !self.function.handover_is_neutral();
         let fated = shard.lanes[0].fated;
+        let den = run.arrival_divisor();
+        let arrival = |i| run.arrival_by(i, &den);
         let mut at = t;
         for (i, b) in second.batches.iter().enumerate() {
             let end = b.first + b.records;
@@ -526,10 +528,7 @@ impl World {
             }
             let m = &mut self.shards[s].metrics;
             // R-METRIC-1: the iterator age at the send, from the batch's last record.
-            m.note_plain_send(
-                at.saturating_since(run.arrival(end - 1)).as_millis(),
-                b.records,
-            );
+            m.note_plain_send(at.saturating_since(arrival(end - 1)).as_millis(), b.records);
             at += b.handler;
             self.engine.count_outside(at)?;
             if i + 1 == second.batches.len() || every_to_pool {
@@ -540,7 +539,7 @@ impl World {
             // `deliver`'s latency: plan_second found the run of the lane's records.
             let from = b.first.max(fated);
             if from < end {
-                record_latency(&mut m.latency, at, from, end, run);
+                record_latency(&mut m.latency, at, from, end, arrival);
             }
         }
         let newly = self.pass_checkpoint(s, 0, first.first, last.first + last.records);

@@ -75,6 +75,26 @@ impl Run {
         SimTime(self.t_base + self.step.offset(k))
     }
 
+    /// `arrival`, with `den` this run's `arrival_divisor`: many arrivals of one run
+    /// without a hardware division each.
+    #[inline]
+    pub fn arrival_by(&self, i: SeqIndex, den: &Divisor) -> SimTime {
+        debug_assert!(i >= self.first && i < self.end());
+        debug_assert_eq!(den.d, self.step.den);
+        let k = self.k0 + (i - self.first);
+        let step = &self.step;
+        let offset = match k.checked_mul(step.rem) {
+            Some(p) => k * step.whole + den.div(p),
+            None => step.offset(k),
+        };
+        SimTime(self.t_base + offset)
+    }
+
+    /// The divisor `arrival_by` takes.
+    pub fn arrival_divisor(&self) -> Divisor {
+        Divisor::new(self.step.den)
+    }
+
     /// How many of the run's records, from its start, arrive at or before `t`.
     #[inline]
     pub fn count_arrived_by(&self, t: SimTime) -> u64 {
@@ -152,6 +172,32 @@ impl Step {
     #[inline]
     fn offset(&self, k: u64) -> u64 {
         k * self.whole + mul_div_floor(k, self.rem, self.den)
+    }
+}
+
+/// Exact division of many numbers by one divisor: a multiplication by its reciprocal and
+/// one correction instead of a hardware division each time. Made with one hardware
+/// division; strength_reduce's 64-bit reducer is made with a long division in software,
+/// which costs more than the few divisions a run's arrivals in one second save.
+#[derive(Clone, Copy, Debug)]
+pub struct Divisor {
+    d: u64,
+    /// floor((2^64 - 1) / d).
+    m: u64,
+}
+
+impl Divisor {
+    pub fn new(d: u64) -> Self {
+        assert!(d > 0, "a divisor is positive");
+        Divisor { d, m: u64::MAX / d }
+    }
+
+    /// floor(n / d).
+    #[inline]
+    pub fn div(&self, n: u64) -> u64 {
+        // n * m / 2^64 > n / d - n / 2^64 > n / d - 1, so q is floor(n / d) or one less.
+        let q = ((u128::from(n) * u128::from(self.m)) >> 64) as u64;
+        if n - q * self.d >= self.d { q + 1 } else { q }
     }
 }
 
@@ -638,6 +684,32 @@ mod tests {
             proptest::prop_assert_eq!(u128::from(mul_div_floor(k, num, den)), exact);
             // And through a run's step, its whole part and remainder precomputed.
             proptest::prop_assert_eq!(u128::from(Step::new(num, den).offset(k)), exact);
+        }
+
+        /// Division by a reciprocal is the hardware's division, at the ends of the range
+        /// too.
+        #[test]
+        fn a_divisor_divides_exactly(
+            n in proptest::prop_oneof![proptest::num::u64::ANY, (u64::MAX - 1_000)..=u64::MAX, 0u64..1_000],
+            d in proptest::prop_oneof![1u64..=1_000, 1u64..=u64::MAX, (u64::MAX - 1_000)..=u64::MAX],
+        ) {
+            proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
+        }
+
+        /// A run's arrivals through its divisor are its arrivals.
+        #[test]
+        fn arrivals_by_divisor_are_the_arrivals(
+            count in 1u64..1 << 40,
+            k0 in 0u64..1 << 40,
+            num in 1u64..=2_000_000_000,
+            den in 1u64..=2_000_000_000,
+            at in 0.0f64..1.0,
+        ) {
+            let mut r = run(count, 7, num, den);
+            r.k0 = k0;
+            let i = r.first + ((count - 1) as f64 * at) as u64;
+            proptest::prop_assume!(u128::from(k0 + count) * u128::from(num) / u128::from(den) < 1 << 62);
+            proptest::prop_assert_eq!(r.arrival_by(i, &r.arrival_divisor()), r.arrival(i));
         }
     }
 
