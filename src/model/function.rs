@@ -610,10 +610,19 @@ impl FunctionModel {
         bytes: u64,
     ) -> SimDuration {
         let d = &spec.duration;
-        let base = d.base.0 as u128
-            + d.per_record.0 as u128 * records as u128
-            + d.per_kib.0 as u128 * bytes as u128 / 1024;
-        let mut us = base.min(u64::MAX as u128) as u64;
+        // In 64 bits when it fits (the usual case), else in 128 saturated to 64.
+        let fits = || {
+            d.base
+                .0
+                .checked_add(d.per_record.0.checked_mul(records)?)?
+                .checked_add(d.per_kib.0.checked_mul(bytes)? / 1024)
+        };
+        let mut us = fits().unwrap_or_else(|| {
+            let base = d.base.0 as u128
+                + d.per_record.0 as u128 * records as u128
+                + d.per_kib.0 as u128 * bytes as u128 / 1024;
+            base.min(u64::MAX as u128) as u64
+        });
         if let Some(f) = jitter_ppm {
             us = (u128::from(us) * u128::from(f) / 1_000_000) as u64;
         }
@@ -711,6 +720,30 @@ mod tests {
             pushed.sort_by_key(|&(at, _, _)| at);
             log.sort_by_time();
             proptest::prop_assert_eq!(log.entries().collect::<Vec<_>>(), pushed);
+        }
+    }
+
+    proptest::proptest! {
+        /// The handler time is base + per record + per KiB, in 64 bits when it fits and
+        /// saturated otherwise, exactly as the formula in 128 bits gives it.
+        #[test]
+        fn handler_time_is_the_formula(
+            base in proptest::prop_oneof![0u64..1_000_000_000, proptest::num::u64::ANY],
+            per_record in proptest::prop_oneof![0u64..10_000, proptest::num::u64::ANY],
+            per_kib in proptest::prop_oneof![0u64..10_000, proptest::num::u64::ANY],
+            records in proptest::prop_oneof![0u64..10_001, proptest::num::u64::ANY],
+            bytes in proptest::prop_oneof![0u64..7_000_000, proptest::num::u64::ANY],
+        ) {
+            let mut spec = spec();
+            spec.behaviours.clear();
+            spec.duration.base = SimDuration(base);
+            spec.duration.per_record = SimDuration(per_record);
+            spec.duration.per_kib = SimDuration(per_kib);
+            let formula = u128::from(base)
+                + u128::from(per_record) * u128::from(records)
+                + u128::from(per_kib) * u128::from(bytes) / 1024;
+            let got = FunctionModel::handler_time_with(&spec, None, SimTime::ZERO, records, bytes);
+            proptest::prop_assert_eq!(u128::from(got.0), formula.min(u128::from(u64::MAX)));
         }
     }
 

@@ -41,6 +41,42 @@ pub struct ReadSpan {
     pub behind: bool,
 }
 
+impl ReadSpan {
+    /// The call from `from` when `[from, avail_end)` is readable, all in one run of
+    /// records of `data_bytes` bytes: as many as the caps allow (R-POLL-1).
+    #[inline]
+    pub(crate) fn in_one_run(from: SeqIndex, avail_end: SeqIndex, data_bytes: u32) -> ReadSpan {
+        let avail = avail_end - from;
+        let per = u64::from(data_bytes).max(1);
+        let take = fit_in_budget(
+            avail.min(GET_RECORDS_MAX_RECORDS),
+            per,
+            GET_RECORDS_MAX_BYTES,
+        )
+        .max(1)
+        .min(avail);
+        ReadSpan {
+            end: from + take,
+            bytes: take * u64::from(data_bytes),
+            behind: take < avail || take >= GET_RECORDS_MAX_RECORDS,
+        }
+    }
+}
+
+/// A batch from the `queued` records of a lane's queue that one run holds, each taking
+/// `entry_bytes` in the event: as many as BatchSize and the payload cap allow (R-BATCH-2;
+/// a record too big for the cap still makes a batch of one, R-BATCH-4). Returns the
+/// batch's records and whether it is full (it leaves records queued or holds BatchSize).
+#[inline]
+pub(crate) fn batch_in_one_run(queued: u64, entry_bytes: u32, batch_size: u64) -> (u64, bool) {
+    // Each record costs its entry plus a comma; the budget counts the envelope and gives
+    // back the comma the first record does not have.
+    let budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
+    let cost = u64::from(entry_bytes) + 1;
+    let fit = fit_in_budget(queued.min(batch_size), cost, budget).max(1);
+    (fit, fit < queued || fit >= batch_size)
+}
+
 /// A batch: the records of one lane in a range of the shard's log, and its history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Batch {
@@ -329,31 +365,16 @@ impl World {
     /// position that have propagated, up to 10,000 records or 10 MiB (R-STREAM-5).
     pub(crate) fn read_span(shard: &Shard, now: SimTime, limits: &ReadLimits) -> ReadSpan {
         let from = shard.read_pos.max(shard.log.head());
-        // A record is readable once it has propagated (R-EFO-1).
-        let readable = SimTime(now.0.saturating_sub(limits.propagation.0));
-        let avail_end = if now.0 >= limits.propagation.0 {
-            shard.log.arrived_prefix_end(from, readable)
-        } else {
-            from
+        let avail_end = match limits.readable_by(now) {
+            Some(readable) => shard.log.arrived_prefix_end(from, readable),
+            None => from,
         };
         if let Some(run) = shard.log.run_of(from)
             && avail_end <= run.end()
         {
             // One run holds what is readable (a healthy shard's usual case): the walk
             // below in one step.
-            let per = u64::from(run.data_bytes).max(1);
-            let take = fit_in_budget(
-                (avail_end - from).min(GET_RECORDS_MAX_RECORDS),
-                per,
-                GET_RECORDS_MAX_BYTES,
-            )
-            .max(1)
-            .min(avail_end - from);
-            return ReadSpan {
-                end: from + take,
-                bytes: take * u64::from(run.data_bytes),
-                behind: take < avail_end - from || take >= GET_RECORDS_MAX_RECORDS,
-            };
+            return ReadSpan::in_one_run(from, avail_end, run.data_bytes);
         }
         let mut end = from;
         let mut bytes = 0u64;
@@ -545,9 +566,8 @@ impl World {
             if queued == 0 {
                 return (start, start, 0, false);
             }
-            let cost = u64::from(run.entry_bytes) + 1;
-            let fit = fit_in_budget(queued.min(batch_size), cost, budget).max(1);
-            return (start, start + fit, fit, fit < queued || fit >= batch_size);
+            let (fit, full) = batch_in_one_run(queued, run.entry_bytes, batch_size);
+            return (start, start + fit, fit, full);
         }
         let mut window_end: Option<SimTime> = None;
         shard

@@ -76,6 +76,13 @@ impl ReadLimits {
         }
     }
 
+    /// The latest arrival a read at `now` sees (a record is readable once it has
+    /// propagated, R-EFO-1); `None` before the first has had time to.
+    #[inline]
+    pub fn readable_by(&self, now: SimTime) -> Option<SimTime> {
+        now.0.checked_sub(self.propagation.0).map(SimTime)
+    }
+
     /// Bytes the other consumers take of a second's credit when `written` bytes arrive:
     /// each reads them once, but the mapping keeps its fair share.
     fn others_take(&self, written: u64) -> u64 {

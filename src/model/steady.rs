@@ -24,7 +24,7 @@
 use crate::engine::LimitHit;
 use crate::model::event::Event;
 use crate::model::function::{Invocation, Outcome, Slices};
-use crate::model::mapping::{Batch, LaneState, ReadSpan, record_latency};
+use crate::model::mapping::{Batch, LaneState, ReadSpan, batch_in_one_run, record_latency};
 use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
 use crate::model::stream::{Run, SeqIndex};
@@ -442,17 +442,30 @@ impl World {
             return None;
         }
         // The read, all within the run, and its batches one after another, as `plan_poll`
-        // and `plan_batch` would find them.
-        let read = Self::read_span(shard, t, &self.reads);
-        if read.behind || read.end > run.end() {
+        // and `plan_batch` would find them (`read_span`, `batch_range_in`) with the run
+        // found once.
+        let avail_end = match self.reads.readable_by(t) {
+            // What has arrived of the run; when all of it has, records of the next run
+            // may be readable too: the generic handlers take the second.
+            Some(readable) => match run.arrived_end_from(from, readable) {
+                Some(end) => end,
+                None if run.end() == shard.log.next_index() => run.end(),
+                None => return None,
+            },
+            None => from,
+        };
+        let read = ReadSpan::in_one_run(from, avail_end, run.data_bytes);
+        if read.behind {
             return None;
         }
         let next_tick = t + SimDuration::from_secs(1);
+        let batch_size = u64::from(self.scenario.mapping.batch_size);
         second.read = read;
         second.batches.clear();
         let (mut first, mut at) = (from, t);
         while first < read.end {
-            let (_, end, records, _) = self.batch_range_in(shard, lane.index, first, read.end);
+            let (records, _) = batch_in_one_run(read.end - first, run.entry_bytes, batch_size);
+            let end = first + records;
             if event_bytes(records, records * u64::from(run.entry_bytes)) > PAYLOAD_CAP_BYTES
                 || second.batches.len() == SECOND_BATCHES
             {

@@ -116,6 +116,21 @@ impl Run {
         arrived.min(u128::from(self.count)) as u64
     }
 
+    /// The end of the prefix from `at` (one of the run's indexes) whose records arrived
+    /// at or before `t`, if it ends within the run; `None` when the rest of the run has
+    /// arrived (the prefix may go on in the next run).
+    #[inline]
+    pub fn arrived_end_from(&self, at: SeqIndex, t: SimTime) -> Option<SeqIndex> {
+        let arrived = self.count_arrived_by(t);
+        if arrived <= at - self.first {
+            Some(at)
+        } else if arrived < self.count {
+            Some(self.first + arrived)
+        } else {
+            None
+        }
+    }
+
     /// Drops `n` records from the front of the run.
     pub fn cut_front(&mut self, n: u64) {
         debug_assert!(n <= self.count);
@@ -312,13 +327,8 @@ impl ShardLog {
         let mut at = from;
         while pos < self.runs.len() {
             let run = &self.runs[pos];
-            let skip = at - run.first;
-            let arrived = run.count_arrived_by(t);
-            if arrived <= skip {
-                return at;
-            }
-            if arrived < run.count {
-                return run.first + arrived;
+            if let Some(end) = run.arrived_end_from(at, t) {
+                return end;
             }
             at = run.end();
             pos += 1;
