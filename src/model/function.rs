@@ -447,6 +447,7 @@ impl FunctionModel {
     /// it a success without a random draw: no jitter, no error rate, no outage at `now`,
     /// within the timeout. `None` otherwise. The caller makes sure the batch is not
     /// windowed (no tumbling window), which `invoke` also looks at.
+    #[inline]
     pub fn plain_success(&self, now: SimTime, records: u64, bytes: u64) -> Option<SimDuration> {
         let spec = &self.spec;
         if self.draws {

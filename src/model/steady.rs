@@ -27,7 +27,7 @@ use crate::model::function::{Invocation, Outcome, Slices};
 use crate::model::mapping::{Batch, LaneState, ReadSpan, batch_in_one_run, record_latency};
 use crate::model::payload::{PAYLOAD_CAP_BYTES, event_bytes};
 use crate::model::retry::Inflight;
-use crate::model::stream::{Run, SeqIndex};
+use crate::model::stream::{Run, SeqIndex, StepDivisors};
 use crate::model::world::{Shard, World};
 use crate::time::{SimDuration, SimTime};
 use smallvec::SmallVec;
@@ -65,6 +65,8 @@ const SECOND_BATCHES: usize = 8;
 struct Second {
     read: ReadSpan,
     batches: SmallVec<[Planned; SECOND_BATCHES]>,
+    /// The divisors of the run the last plain second read from, kept for the next.
+    divisors: Option<StepDivisors>,
 }
 
 /// Which of the shard's events is next.
@@ -144,9 +146,9 @@ impl World {
                 None => {
                     // A whole second at once when it is a plain one (`plan_second`).
                     if flight.is_none()
-                        && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
+                        && let Some((run, divs)) = self.plan_second(s, tick.0, bound, &mut second)
                     {
-                        tick = self.run_second(s, tick.0, &second, &run, &mut place)?;
+                        tick = self.run_second(s, tick.0, &second, &run, &divs, &mut place)?;
                         continue;
                     }
                     let (at, what) = match &flight {
@@ -419,14 +421,14 @@ impl World {
     /// `plan_batch` would for each event of the second, but with the run found once.
     /// Fills `second` (whatever it held; reused, as it is large) when it is plain, and
     /// returns the run as it is now (a cut at its front or records appended to it change
-    /// no arrival it gives for the second's records).
+    /// no arrival it gives for the second's records) with its step's divisors.
     fn plan_second(
         &self,
         s: usize,
         t: SimTime,
         bound: SimTime,
         second: &mut Second,
-    ) -> Option<Run> {
+    ) -> Option<(Run, StepDivisors)> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let (head, from) = (shard.log.head(), lane.checkpoint);
@@ -444,14 +446,17 @@ impl World {
         // The read, all within the run, and its batches one after another, as `plan_poll`
         // and `plan_batch` would find them (`read_span`, `batch_range_in`) with the run
         // found once.
+        let divs = StepDivisors::of(&mut second.divisors, run);
         let avail_end = match self.reads.readable_by(t) {
             // What has arrived of the run; when all of it has, records of the next run
             // may be readable too: the generic handlers take the second.
-            Some(readable) => match run.arrived_end_from(from, readable) {
-                Some(end) => end,
-                None if run.end() == shard.log.next_index() => run.end(),
-                None => return None,
-            },
+            Some(readable) => {
+                match run.arrived_end_from(from, run.count_arrived_by_with(readable, &divs)) {
+                    Some(end) => end,
+                    None if run.end() == shard.log.next_index() => run.end(),
+                    None => return None,
+                }
+            }
             None => from,
         };
         let read = ReadSpan::in_one_run(from, avail_end, run.data_bytes);
@@ -498,11 +503,11 @@ impl World {
             return None;
         }
         let events = 1 + second.batches.len() as u64;
-        self.engine.has_room_for(events).then_some(*run)
+        self.engine.has_room_for(events).then_some((*run, divs))
     }
 
-    /// Carries out `second` from its poll at `t`, `run` holding its records
-    /// (`plan_second`), with what the event-by-event loop would count and leave: the
+    /// Carries out `second` from its poll at `t`, `run` holding its records, `divs` its
+    /// step's divisors (`plan_second`), with what the event-by-event loop would count and leave: the
     /// poll (the next one is scheduled first, then the call, then the first batch), then
     /// each batch's end handing over to the next, each a counted event at its instant.
     /// What no one sees before the second ends is set once: the lane's state between
@@ -515,6 +520,7 @@ impl World {
         t: SimTime,
         second: &Second,
         run: &Run,
+        divs: &StepDivisors,
         place: &mut u64,
     ) -> Result<(SimTime, u64), LimitHit> {
         self.engine.count_outside(t)?;
@@ -531,8 +537,7 @@ impl World {
         // See `steady_run`: a handover need not be played through the pool.
         let every_to_pool = !self.function.handover_is_neutral();
         let fated = shard.lanes[0].fated;
-        let den = run.arrival_divisor();
-        let arrival = |i| run.arrival_by(i, &den);
+        let arrival = |i| run.arrival_by(i, divs);
         let mut at = t;
         for (i, b) in second.batches.iter().enumerate() {
             let end = b.first + b.records;

@@ -75,29 +75,37 @@ impl Run {
         SimTime(self.t_base + self.step.offset(k))
     }
 
-    /// `arrival`, with `den` this run's `arrival_divisor`: many arrivals of one run
-    /// without a hardware division each.
+    /// `arrival`, with `divs` this run's step's divisors: without a hardware division.
     #[inline]
-    pub fn arrival_by(&self, i: SeqIndex, den: &Divisor) -> SimTime {
+    pub fn arrival_by(&self, i: SeqIndex, divs: &StepDivisors) -> SimTime {
         debug_assert!(i >= self.first && i < self.end());
-        debug_assert_eq!(den.d, self.step.den);
+        debug_assert_eq!(divs.step, self.step);
         let k = self.k0 + (i - self.first);
         let step = &self.step;
         let offset = match k.checked_mul(step.rem) {
-            Some(p) => k * step.whole + den.div(p),
+            Some(p) => k * step.whole + divs.den.div(p),
             None => step.offset(k),
         };
         SimTime(self.t_base + offset)
     }
 
-    /// The divisor `arrival_by` takes.
-    pub fn arrival_divisor(&self) -> Divisor {
-        Divisor::new(self.step.den)
-    }
-
     /// How many of the run's records, from its start, arrive at or before `t`.
     #[inline]
     pub fn count_arrived_by(&self, t: SimTime) -> u64 {
+        self.count_arrived_by_as(t, |limit| limit.div_ceil(self.step.num))
+    }
+
+    /// `count_arrived_by`, with `divs` this run's step's divisors: without a hardware
+    /// division.
+    #[inline]
+    pub fn count_arrived_by_with(&self, t: SimTime, divs: &StepDivisors) -> u64 {
+        debug_assert_eq!(divs.step, self.step);
+        self.count_arrived_by_as(t, |limit| divs.num.div_ceil(limit))
+    }
+
+    /// `count_arrived_by`, `ceil_by_num(x)` giving x / num rounded up.
+    #[inline]
+    fn count_arrived_by_as(&self, t: SimTime, ceil_by_num: impl Fn(u64) -> u64) -> u64 {
         if t.0 < self.t_base {
             return 0;
         }
@@ -109,7 +117,7 @@ impl Run {
         // (k0 + j) * num < (t - t_base + 1) * den.
         // First k that has not arrived, in 64-bit arithmetic while the product fits.
         let k_end = match (t.0 - self.t_base + 1).checked_mul(den) {
-            Some(limit) => u128::from(limit.div_ceil(num)),
+            Some(limit) => u128::from(ceil_by_num(limit)),
             None => (u128::from(t.0 - self.t_base + 1) * u128::from(den)).div_ceil(u128::from(num)),
         };
         let arrived = k_end.saturating_sub(u128::from(self.k0));
@@ -117,11 +125,11 @@ impl Run {
     }
 
     /// The end of the prefix from `at` (one of the run's indexes) whose records arrived
-    /// at or before `t`, if it ends within the run; `None` when the rest of the run has
-    /// arrived (the prefix may go on in the next run).
+    /// by some time, `arrived` of the run's having arrived by then (`count_arrived_by`),
+    /// if it ends within the run; `None` when the rest of the run has arrived (the
+    /// prefix may go on in the next run).
     #[inline]
-    pub fn arrived_end_from(&self, at: SeqIndex, t: SimTime) -> Option<SeqIndex> {
-        let arrived = self.count_arrived_by(t);
+    pub fn arrived_end_from(&self, at: SeqIndex, arrived: u64) -> Option<SeqIndex> {
         if arrived <= at - self.first {
             Some(at)
         } else if arrived < self.count {
@@ -190,6 +198,31 @@ impl Step {
     }
 }
 
+/// A run's step's two divisors (`Run::arrival_by`, `Run::count_arrived_by_with`), made
+/// once for the many seconds a healthy shard reads from one run (`World::steady_run`).
+#[derive(Clone, Copy, Debug)]
+pub struct StepDivisors {
+    step: Step,
+    num: Divisor,
+    den: Divisor,
+}
+
+impl StepDivisors {
+    /// `run`'s, taken from `cache` when they are its step's, else made (and kept there).
+    #[inline]
+    pub fn of(cache: &mut Option<StepDivisors>, run: &Run) -> StepDivisors {
+        match *cache {
+            Some(divs) if divs.step == run.step => divs,
+            _ => *cache.insert(StepDivisors {
+                step: run.step,
+                // A run whose records all arrive at once never divides by its numerator.
+                num: Divisor::new(run.step.num.max(1)),
+                den: Divisor::new(run.step.den),
+            }),
+        }
+    }
+}
+
 /// Exact division of many numbers by one divisor: a multiplication by its reciprocal and
 /// one correction instead of a hardware division each time. Made with one hardware
 /// division; strength_reduce's 64-bit reducer is made with a long division in software,
@@ -213,6 +246,13 @@ impl Divisor {
         // n * m / 2^64 > n / d - n / 2^64 > n / d - 1, so q is floor(n / d) or one less.
         let q = ((u128::from(n) * u128::from(self.m)) >> 64) as u64;
         if n - q * self.d >= self.d { q + 1 } else { q }
+    }
+
+    /// ceil(n / d).
+    #[inline]
+    pub fn div_ceil(&self, n: u64) -> u64 {
+        let q = self.div(n);
+        if q * self.d < n { q + 1 } else { q }
     }
 }
 
@@ -327,7 +367,7 @@ impl ShardLog {
         let mut at = from;
         while pos < self.runs.len() {
             let run = &self.runs[pos];
-            if let Some(end) = run.arrived_end_from(at, t) {
+            if let Some(end) = run.arrived_end_from(at, run.count_arrived_by(t)) {
                 return end;
             }
             at = run.end();
@@ -704,9 +744,11 @@ mod tests {
             d in proptest::prop_oneof![1u64..=1_000, 1u64..=u64::MAX, (u64::MAX - 1_000)..=u64::MAX],
         ) {
             proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
+            proptest::prop_assert_eq!(Divisor::new(d).div_ceil(n), n.div_ceil(d));
         }
 
-        /// A run's arrivals through its divisor are its arrivals.
+        /// A run's arrivals, and how many have arrived by a time, are the same through
+        /// its step's divisors.
         #[test]
         fn arrivals_by_divisor_are_the_arrivals(
             count in 1u64..1 << 40,
@@ -719,7 +761,10 @@ mod tests {
             r.k0 = k0;
             let i = r.first + ((count - 1) as f64 * at) as u64;
             proptest::prop_assume!(u128::from(k0 + count) * u128::from(num) / u128::from(den) < 1 << 62);
-            proptest::prop_assert_eq!(r.arrival_by(i, &r.arrival_divisor()), r.arrival(i));
+            let divs = StepDivisors::of(&mut None, &r);
+            proptest::prop_assert_eq!(r.arrival_by(i, &divs), r.arrival(i));
+            let t = SimTime(r.arrival(i).0 + (at * 3.0) as u64);
+            proptest::prop_assert_eq!(r.count_arrived_by_with(t, &divs), r.count_arrived_by(t));
         }
     }
 

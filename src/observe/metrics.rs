@@ -119,6 +119,7 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 impl MsHistogram {
+    #[inline]
     pub fn record(&mut self, ms: u64) {
         self.record_n(ms, 1);
     }
@@ -136,16 +137,24 @@ impl MsHistogram {
             }
             self.dense[i] = self.dense[i].saturating_add(n);
         } else {
-            // Auto-resizing histograms accept any u64; saturate rather than fail.
-            let _ = self
-                .wide
-                .get_or_insert_with(|| Box::new(new_histogram()))
-                .record_n(ms, n);
+            self.record_wide(ms, n);
         }
+    }
+
+    /// `record_n` of a value from `DENSE_BELOW` on: rare, and kept out of the callers.
+    #[cold]
+    #[inline(never)]
+    fn record_wide(&mut self, ms: u64, n: u64) {
+        // Auto-resizing histograms accept any u64; saturate rather than fail.
+        let _ = self
+            .wide
+            .get_or_insert_with(|| Box::new(new_histogram()))
+            .record_n(ms, n);
     }
 
     /// Makes room for value `i` (< `DENSE_BELOW`), at least doubling the room.
     #[cold]
+    #[inline(never)]
     fn grow_dense(&mut self, i: usize) {
         let len = (i + 1)
             .max(self.dense.len() * 2)
