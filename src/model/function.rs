@@ -268,27 +268,39 @@ impl PoolLog {
     }
 
     /// Sorts one group's entries stably by time (see `sort_by_time`): a radix sort of
-    /// their time within the group, in two passes of half its bits each (each stable,
-    /// the low half first), in the cache, without comparisons; a small group by
+    /// their time within the group, lowest digit first (each pass stable), in the cache,
+    /// without comparisons: two passes of ten bits for a large group, three of seven for
+    /// a smaller one (whose counts would cost more than its entries); a few entries by
     /// insertion.
     fn sort_group(group: &mut Vec<u64>, scratch: &mut Vec<u64>, counts: &mut Vec<u32>) {
-        if group.len() <= Self::SMALL {
-            insertion_sort_by_time(group);
-            return;
+        match group.len() {
+            0..=Self::SMALL => insertion_sort_by_time(group),
+            ..1024 => Self::radix_sort::<7, 3>(group, scratch, counts),
+            _ => Self::radix_sort::<10, 2>(group, scratch, counts),
         }
-        const HALF: u32 = PoolLog::GROUP_BITS / 2;
-        const BUCKETS: usize = 1 << HALF;
-        let digit = |op: u64, pass: u32| ((op >> (32 + HALF * pass)) as usize) & (BUCKETS - 1);
-        // Both passes' counts in one scan: counts[pass * BUCKETS + d].
+    }
+
+    /// `PASSES` stable passes on `BITS`-bit digits of the time within the group, which
+    /// must cover its `GROUP_BITS`.
+    fn radix_sort<const BITS: u32, const PASSES: u32>(
+        group: &mut Vec<u64>,
+        scratch: &mut Vec<u64>,
+        counts: &mut Vec<u32>,
+    ) {
+        const { assert!(BITS * PASSES >= PoolLog::GROUP_BITS) };
+        let buckets = 1usize << BITS;
+        let digit = |op: u64, pass: u32| ((op >> (32 + BITS * pass)) as usize) & (buckets - 1);
+        // Every pass's counts in one scan: counts[pass * buckets + d].
         counts.clear();
-        counts.resize(2 * BUCKETS, 0);
+        counts.resize(PASSES as usize * buckets, 0);
         for &op in group.iter() {
-            counts[digit(op, 0)] += 1;
-            counts[BUCKETS + digit(op, 1)] += 1;
+            for pass in 0..PASSES {
+                counts[pass as usize * buckets + digit(op, pass)] += 1;
+            }
         }
         scratch.resize(group.len(), 0);
-        for pass in 0..2 {
-            let starts = &mut counts[pass as usize * BUCKETS..][..BUCKETS];
+        for pass in 0..PASSES {
+            let starts = &mut counts[pass as usize * buckets..][..buckets];
             let mut total = 0;
             for c in starts.iter_mut() {
                 let n = *c;
