@@ -273,10 +273,13 @@ impl PoolLog {
     /// a smaller one (whose counts would cost more than its entries); a few entries by
     /// insertion.
     fn sort_group(group: &mut Vec<u64>, scratch: &mut Vec<u64>, counts: &mut Vec<u32>) {
-        match group.len() {
-            0..=Self::SMALL => insertion_sort_by_time(group),
-            ..1024 => Self::radix_sort::<7, 3>(group, scratch, counts),
-            _ => Self::radix_sort::<10, 2>(group, scratch, counts),
+        let n = group.len();
+        if n <= Self::SMALL {
+            insertion_sort_by_time(group);
+        } else if n < 1024 {
+            Self::radix_sort::<7, 3>(group, scratch, counts);
+        } else {
+            Self::radix_sort::<10, 2>(group, scratch, counts);
         }
     }
 
