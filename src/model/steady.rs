@@ -69,6 +69,13 @@ struct Second {
     divisors: Option<StepDivisors>,
 }
 
+/// The run a plain second reads from, as `plan_second` found it, with its step's
+/// divisors.
+struct SecondRun {
+    run: Run,
+    divs: StepDivisors,
+}
+
 /// Which of the shard's events is next.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Due {
@@ -138,17 +145,25 @@ impl World {
             _ => None,
         };
         let mut place = self.engine.next_place();
-        let mut due = Some((now, first));
         let mut second = Second::default();
+        // `ev` itself, when it is a poll of an idle lane, may start a plain second.
+        let mut due = Some((now, first));
+        if matches!(due, Some((_, Plan::Poll(_))))
+            && flight.is_none()
+            && let Some(run) = self.plan_second(s, now, bound, &mut second)
+        {
+            tick = self.run_second(s, now, &second, &run, &mut place, true)?;
+            due = None;
+        }
         loop {
             let (at, plan) = match due.take() {
                 Some((at, plan)) => (at, Some(plan)),
                 None => {
                     // A whole second at once when it is a plain one (`plan_second`).
                     if flight.is_none()
-                        && let Some((run, divs)) = self.plan_second(s, tick.0, bound, &mut second)
+                        && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
                     {
-                        tick = self.run_second(s, tick.0, &second, &run, &divs, &mut place)?;
+                        tick = self.run_second(s, tick.0, &second, &run, &mut place, false)?;
                         continue;
                     }
                     let (at, what) = match &flight {
@@ -428,7 +443,7 @@ impl World {
         t: SimTime,
         bound: SimTime,
         second: &mut Second,
-    ) -> Option<(Run, StepDivisors)> {
+    ) -> Option<SecondRun> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let (head, from) = (shard.log.head(), lane.checkpoint);
@@ -503,13 +518,17 @@ impl World {
             return None;
         }
         let events = 1 + second.batches.len() as u64;
-        self.engine.has_room_for(events).then_some((*run, divs))
+        self.engine
+            .has_room_for(events)
+            .then_some(SecondRun { run: *run, divs })
     }
 
-    /// Carries out `second` from its poll at `t`, `run` holding its records, `divs` its
-    /// step's divisors (`plan_second`), with what the event-by-event loop would count and leave: the
-    /// poll (the next one is scheduled first, then the call, then the first batch), then
-    /// each batch's end handing over to the next, each a counted event at its instant.
+    /// Carries out `second` from its poll at `t`, `run` holding its records
+    /// (`plan_second`), with what the event-by-event loop would count and
+    /// leave: the poll (the next one is scheduled first, then the call, then the first
+    /// batch), then each batch's end handing over to the next, each a counted event at its
+    /// instant (the poll is not counted again when it is the event the engine popped,
+    /// `popped`).
     /// What no one sees before the second ends is set once: the lane's state between
     /// batches, and its checkpoint, which passes the whole second at its last end (the
     /// records each batch newly delivers add up to those the whole second does).
@@ -519,11 +538,13 @@ impl World {
         s: usize,
         t: SimTime,
         second: &Second,
-        run: &Run,
-        divs: &StepDivisors,
+        run: &SecondRun,
         place: &mut u64,
+        popped: bool,
     ) -> Result<(SimTime, u64), LimitHit> {
-        self.engine.count_outside(t)?;
+        if !popped {
+            self.engine.count_outside(t)?;
+        }
         let tick = (t + SimDuration::from_secs(1), *place);
         // The poll's place, then one for each batch sent.
         *place += 1 + second.batches.len() as u64;
@@ -537,6 +558,7 @@ impl World {
         // See `steady_run`: a handover need not be played through the pool.
         let every_to_pool = !self.function.handover_is_neutral();
         let fated = shard.lanes[0].fated;
+        let SecondRun { run, divs } = run;
         let arrival = |i| run.arrival_by(i, divs);
         let mut at = t;
         for (i, b) in second.batches.iter().enumerate() {
