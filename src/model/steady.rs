@@ -146,26 +146,22 @@ impl World {
         };
         let mut place = self.engine.next_place();
         let mut second = Second::default();
-        // `ev` itself, when it is a poll of an idle lane, may start a plain second.
         let mut due = Some((now, first));
-        if matches!(due, Some((_, Plan::Poll(_))))
-            && flight.is_none()
-            && let Some(run) = self.plan_second(s, now, bound, &mut second)
-        {
-            tick = self.run_second(s, now, &second, &run, &mut place, true)?;
-            due = None;
-        }
         loop {
+            // A whole second at once when it is a plain one (`plan_second`): from the next
+            // poll, or from `ev` itself when it is a poll (its tick is `ev`'s instant).
+            let popped = matches!(due, Some((_, Plan::Poll(_))));
+            if (due.is_none() || popped)
+                && flight.is_none()
+                && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
+            {
+                tick = self.run_second(s, tick.0, &second, &run, &mut place, popped)?;
+                due = None;
+                continue;
+            }
             let (at, plan) = match due.take() {
                 Some((at, plan)) => (at, Some(plan)),
                 None => {
-                    // A whole second at once when it is a plain one (`plan_second`).
-                    if flight.is_none()
-                        && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
-                    {
-                        tick = self.run_second(s, tick.0, &second, &run, &mut place, false)?;
-                        continue;
-                    }
                     let (at, what) = match &flight {
                         Some(f) if (f.ends, f.place) < tick => (f.ends, Due::End),
                         _ => (tick.0, Due::Poll),
