@@ -75,7 +75,7 @@ struct RateState {
     weights: Vec<f64>,
     /// Each slot's rate (`slot_rate`) at the rate `.0`, kept while neither changes: a
     /// rounding per slot per tick showed in profiles.
-    slot_rates: (u64, Vec<u64>),
+    slot_rates: (u64, Vec<(u64, Step)>),
     /// Per slot: the next record's place in the current progression (uniform only).
     k_next: Vec<u64>,
     lanes: u32,
@@ -482,11 +482,19 @@ impl RateState {
             match self.spec.arrival {
                 Arrival::Uniform => {
                     if self.slot_rates.0 != rate || self.slot_rates.1.len() != self.weights.len() {
-                        let rates = self.weights.iter().map(|&w| slot_rate(rate, w)).collect();
+                        let rates = self
+                            .weights
+                            .iter()
+                            .map(|&w| {
+                                let r = slot_rate(rate, w);
+                                // Record k arrives floor(k * 1e12 / r) us after the origin.
+                                (r, Step::new(1_000_000_000_000, r.max(1)))
+                            })
+                            .collect();
                         self.slot_rates = (rate, rates);
                     }
                     for s in 0..self.weights.len() {
-                        let r = self.slot_rates.1[s];
+                        let (r, step) = self.slot_rates.1[s];
                         if r == 0 {
                             continue;
                         }
@@ -502,8 +510,7 @@ impl RateState {
                             k_hi - k_lo,
                             self.origin.0,
                             k_lo,
-                            1_000_000_000_000,
-                            r,
+                            step,
                             data_bytes,
                             ctx,
                         ));
@@ -539,8 +546,7 @@ impl RateState {
                                 n,
                                 a.0,
                                 0,
-                                len_us,
-                                n,
+                                Step::new(len_us, n),
                                 data_bytes,
                                 ctx,
                             ));
@@ -565,8 +571,7 @@ impl RateState {
         count: u64,
         t_base: u64,
         k0: u64,
-        step_num: u64,
-        step_den: u64,
+        step: Step,
         data_bytes: u64,
         ctx: &EventContext,
     ) -> Offer {
@@ -577,7 +582,7 @@ impl RateState {
                 count,
                 t_base,
                 k0,
-                step: Step::new(step_num, step_den),
+                step,
                 data_bytes: data_bytes as u32,
                 key_json_len: self.key_json_len,
                 entry_bytes: ctx.entry_bytes(data_bytes, u64::from(self.key_json_len)) as u32,

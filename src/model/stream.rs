@@ -182,7 +182,13 @@ impl Step {
         rem: 0,
     };
 
+    /// `num / den` microseconds, in lowest terms: equal spacings are equal steps (runs
+    /// merge), and the products of `Run::arrival` and `Run::count_arrived_by` stay within
+    /// 64 bits far longer (a producer's step is 10^12 over its rate in micro-records per
+    /// second, which a day of time times overflows; a thousandth of that does not).
     pub fn new(num: u64, den: u64) -> Self {
+        let g = gcd(num, den).max(1);
+        let (num, den) = (num / g, den / g);
         Step {
             num,
             den,
@@ -196,6 +202,14 @@ impl Step {
     fn offset(&self, k: u64) -> u64 {
         k * self.whole + mul_div_floor(k, self.rem, self.den)
     }
+}
+
+/// The greatest common divisor (Euclid's); 0 for two zeros.
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// A run's step's two divisors (`Run::arrival_by`, `Run::count_arrived_by_with`), made
@@ -766,6 +780,20 @@ mod tests {
             let t = SimTime(r.arrival(i).0 + (at * 3.0) as u64);
             proptest::prop_assert_eq!(r.count_arrived_by_with(t, &divs), r.count_arrived_by(t));
         }
+    }
+
+    #[test]
+    fn steps_are_kept_in_lowest_terms() {
+        // 900 records/s, as a producer gives it: 10^12 over 9 * 10^8 micro-records/s.
+        let step = Step::new(1_000_000_000_000, 900_000_000);
+        assert_eq!(step, Step::new(10_000, 9));
+        assert_eq!((step.num, step.den, step.whole, step.rem), (10_000, 9, 1_111, 1));
+        assert_eq!(Step::new(0, 7), Step::ZERO);
+        // A day of such records stays within 64 bits (10^12 * 9 * 10^8 would not).
+        let r = run(77_760_000, 0, 1_000_000_000_000, 900_000_000);
+        let day = SimTime(86_400_000_000);
+        assert_eq!(r.count_arrived_by(day), 77_760_000);
+        assert_eq!(r.arrival(77_759_999), SimTime(86_399_998_888));
     }
 
     #[test]
