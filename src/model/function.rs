@@ -450,17 +450,22 @@ impl FunctionModel {
     /// it a success without a random draw: no jitter, no error rate, no outage at `now`,
     /// within the timeout. `None` otherwise. The caller makes sure the batch is not
     /// windowed (no tumbling window), which `invoke` also looks at.
-    #[inline]
+    #[inline(always)]
     pub fn plain_success(&self, now: SimTime, records: u64, bytes: u64) -> Option<SimDuration> {
         let spec = &self.spec;
         if self.draws {
             return None;
         }
-        let outage = |b: &Behaviour| matches!(b, Behaviour::Outage { from, to } if *from <= now && now < *to);
-        if self.timed && spec.behaviours.iter().any(outage) {
-            return None;
-        }
-        let handler = Self::handler_time_with(spec, None, now, records, bytes);
+        let handler = if self.timed {
+            let outage = |b: &Behaviour| matches!(b, Behaviour::Outage { from, to } if *from <= now && now < *to);
+            if spec.behaviours.iter().any(outage) {
+                return None;
+            }
+            Self::handler_time_with(spec, None, now, records, bytes)
+        } else {
+            // No slowdown either: the duration's formula alone.
+            SimDuration(Self::base_handler_us(spec, records, bytes))
+        };
         (handler <= spec.timeout).then_some(handler)
     }
 
@@ -605,6 +610,29 @@ impl FunctionModel {
         Self::handler_time_with(spec, jitter, now, records, bytes)
     }
 
+    /// The duration's base, per-record and per-KiB parts for a batch of `records` records
+    /// of `bytes` data bytes, in microseconds: in 64 bits when it fits (the usual case),
+    /// else in 128 saturated to 64.
+    #[inline(always)]
+    fn base_handler_us(spec: &FunctionSpec, records: u64, bytes: u64) -> u64 {
+        let d = &spec.duration;
+        let per_record = d.per_record.0.checked_mul(records);
+        let per_kib = d.per_kib.0.checked_mul(bytes);
+        if let (Some(r), Some(k)) = (per_record, per_kib)
+            && let Some(us) = d
+                .base
+                .0
+                .checked_add(r)
+                .and_then(|b| b.checked_add(k / 1024))
+        {
+            return us;
+        }
+        let base = d.base.0 as u128
+            + d.per_record.0 as u128 * records as u128
+            + d.per_kib.0 as u128 * bytes as u128 / 1024;
+        base.min(u64::MAX as u128) as u64
+    }
+
     /// `handler_time` with the jitter factor (ppm) drawn, or none.
     fn handler_time_with(
         spec: &FunctionSpec,
@@ -613,20 +641,7 @@ impl FunctionModel {
         records: u64,
         bytes: u64,
     ) -> SimDuration {
-        let d = &spec.duration;
-        // In 64 bits when it fits (the usual case), else in 128 saturated to 64.
-        let fits = || {
-            d.base
-                .0
-                .checked_add(d.per_record.0.checked_mul(records)?)?
-                .checked_add(d.per_kib.0.checked_mul(bytes)? / 1024)
-        };
-        let mut us = fits().unwrap_or_else(|| {
-            let base = d.base.0 as u128
-                + d.per_record.0 as u128 * records as u128
-                + d.per_kib.0 as u128 * bytes as u128 / 1024;
-            base.min(u64::MAX as u128) as u64
-        });
+        let mut us = Self::base_handler_us(spec, records, bytes);
         if let Some(f) = jitter_ppm {
             us = (u128::from(us) * u128::from(f) / 1_000_000) as u64;
         }

@@ -787,7 +787,10 @@ mod tests {
         // 900 records/s, as a producer gives it: 10^12 over 9 * 10^8 micro-records/s.
         let step = Step::new(1_000_000_000_000, 900_000_000);
         assert_eq!(step, Step::new(10_000, 9));
-        assert_eq!((step.num, step.den, step.whole, step.rem), (10_000, 9, 1_111, 1));
+        assert_eq!(
+            (step.num, step.den, step.whole, step.rem),
+            (10_000, 9, 1_111, 1)
+        );
         assert_eq!(Step::new(0, 7), Step::ZERO);
         // A day of such records stays within 64 bits (10^12 * 9 * 10^8 would not).
         let r = run(77_760_000, 0, 1_000_000_000_000, 900_000_000);
