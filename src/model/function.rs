@@ -245,29 +245,36 @@ impl PoolLog {
         self.groups[g].push(since << 32 | u64::from(shard) << 1 | u64::from(start));
     }
 
-    /// The entries in their order: (time, shard, whether a start).
-    fn entries(&self) -> impl Iterator<Item = (SimTime, u32, bool)> + '_ {
-        self.groups[..self.used].iter().flatten().map(|&op| {
-            (
-                SimTime(self.base.0 + (op >> 32)),
-                (op as u32) >> 1,
-                op & 1 == 1,
-            )
-        })
+    /// An entry: (time, shard, whether a start).
+    #[inline]
+    fn entry(&self, op: u64) -> (SimTime, u32, bool) {
+        (
+            SimTime(self.base.0 + (op >> 32)),
+            (op as u32) >> 1,
+            op & 1 == 1,
+        )
     }
 
-    /// Sorts the log by time, stably: at one instant, shards in number order, each in its
-    /// own order, as the engine orders the events that made them (the order they were
-    /// pushed in, since shards run in number order). Groups are in time order already;
-    /// each is sorted on its own (`sort_group`). A bucket sort with an insertion sort in
-    /// each bucket measured twice as slow: its loop over the buckets mispredicts.
-    fn sort_by_time(&mut self) {
-        for group in &mut self.groups[..self.used] {
-            Self::sort_group(group, &mut self.scratch, &mut self.counts);
+    /// Calls `f(time, shard, start)` for each entry in time order, stably: at one
+    /// instant, shards in number order, each in its own order, as the engine orders the
+    /// events that made them (the order they were pushed in, since shards run in number
+    /// order). Groups are in time order already; each is sorted on its own
+    /// (`sort_group`), then played while it is in the cache. A bucket sort with an
+    /// insertion sort in each bucket measured twice as slow: its loop over the buckets
+    /// mispredicts.
+    pub fn for_each_in_order(&mut self, mut f: impl FnMut(SimTime, u32, bool)) {
+        for g in 0..self.used {
+            let mut group = std::mem::take(&mut self.groups[g]);
+            Self::sort_group(&mut group, &mut self.scratch, &mut self.counts);
+            for &op in &group {
+                let (at, shard, start) = self.entry(op);
+                f(at, shard, start);
+            }
+            self.groups[g] = group;
         }
     }
 
-    /// Sorts one group's entries stably by time (see `sort_by_time`): a radix sort of
+    /// Sorts one group's entries stably by time (`for_each_in_order`): a radix sort of
     /// their time within the group, lowest digit first (each pass stable), in the cache,
     /// without comparisons: two passes of ten bits for a large group, three of seven for
     /// a smaller one (whose counts would cost more than its entries); a few entries by
@@ -320,7 +327,7 @@ impl PoolLog {
     }
 }
 
-/// Sorts a few pool log entries stably by time (`PoolLog::sort_by_time`).
+/// Sorts a few pool log entries stably by time (`PoolLog::sort_group`).
 #[inline]
 fn insertion_sort_by_time(part: &mut [u64]) {
     let time = |op: u64| op >> 32;
@@ -431,18 +438,17 @@ impl FunctionModel {
     /// Plays the starts and finishes of `log` (`PoolLog`) in their order; `cold(shard)`
     /// is told of each cold start.
     pub fn replay(&mut self, log: &mut PoolLog, mut cold: impl FnMut(u32)) {
-        log.sort_by_time();
-        for (at, shard, start) in log.entries() {
+        log.for_each_in_order(|at, shard, start| {
             if !start {
                 self.finish(at);
-                continue;
+                return;
             }
             match self.start(at) {
                 Start::Cold => cold(shard),
                 Start::Warm => {}
                 Start::Throttled => debug_assert!(false, "only_observes rules throttles out"),
             }
-        }
+        });
     }
 
     /// The handler time of an invocation starting at `now` with a batch of `records`
@@ -687,11 +693,8 @@ mod tests {
         ] {
             log.push(SimTime(at), shard, start);
         }
-        log.sort_by_time();
-        let order: Vec<(u64, u32, bool)> = log
-            .entries()
-            .map(|(at, shard, start)| (at.0 - 1_000, shard, start))
-            .collect();
+        let mut order: Vec<(u64, u32, bool)> = vec![];
+        log.for_each_in_order(|at, shard, start| order.push((at.0 - 1_000, shard, start)));
         assert_eq!(
             order,
             vec![
@@ -737,8 +740,9 @@ mod tests {
                 }
             }
             pushed.sort_by_key(|&(at, _, _)| at);
-            log.sort_by_time();
-            proptest::prop_assert_eq!(log.entries().collect::<Vec<_>>(), pushed);
+            let mut order = vec![];
+            log.for_each_in_order(|at, shard, start| order.push((at, shard, start)));
+            proptest::prop_assert_eq!(order, pushed);
         }
     }
 
