@@ -1048,6 +1048,61 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_read_in_one_run_takes_what_the_caps_allow() {
+        // R-POLL-1: all that is readable, up to 10,000 records and 10 MiB.
+        let small = ReadSpan::in_one_run(100, 600, 1024);
+        assert_eq!(
+            small,
+            ReadSpan {
+                end: 600,
+                bytes: 500 * 1024,
+                behind: false
+            }
+        );
+        let many = ReadSpan::in_one_run(0, 25_000, 100);
+        assert_eq!(
+            many,
+            ReadSpan {
+                end: 10_000,
+                bytes: 1_000_000,
+                behind: true
+            }
+        );
+        // 1 MiB records: ten of them fill the 10 MiB.
+        let big = ReadSpan::in_one_run(0, 25, 1 << 20);
+        assert_eq!(
+            big,
+            ReadSpan {
+                end: 10,
+                bytes: 10 << 20,
+                behind: true
+            }
+        );
+        assert_eq!(
+            ReadSpan::in_one_run(7, 7, 1024),
+            ReadSpan {
+                end: 7,
+                bytes: 0,
+                behind: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_batch_in_one_run_takes_what_batch_size_and_the_payload_cap_allow() {
+        // R-BATCH-2: BatchSize, else the 6 MB payload; R-BATCH-4: at least one record.
+        assert_eq!(batch_in_one_run(900, 1_400, 500), (500, true));
+        assert_eq!(batch_in_one_run(400, 1_400, 500), (400, false));
+        let budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
+        let fit = budget / 100_001;
+        assert_eq!(batch_in_one_run(10_000, 100_000, 10_000), (fit, true));
+        assert_eq!(batch_in_one_run(3, 10_000_000, 10_000), (1, true));
+        assert_eq!(fit_in_budget(10, 7, 70), 10);
+        assert_eq!(fit_in_budget(10, 7, 69), 9);
+        assert_eq!(fit_in_budget(u64::MAX, 2, 100), 50);
+    }
+
+    #[test]
     fn r_err_5_backoff_gives_attempts_at_0_1_3_7_15_27_39_51() {
         let (i, m) = (SimDuration::from_secs(1), SimDuration::from_secs(12));
         let mut t = 0;

@@ -765,8 +765,8 @@ mod tests {
         /// its step's divisors.
         #[test]
         fn arrivals_by_divisor_are_the_arrivals(
-            count in 1u64..1 << 40,
-            k0 in 0u64..1 << 40,
+            count in 1u64..1 << 30,
+            k0 in proptest::prop_oneof![0u64..1 << 30, 0u64..1 << 40],
             num in 1u64..=2_000_000_000,
             den in 1u64..=2_000_000_000,
             at in 0.0f64..1.0,

@@ -499,7 +499,11 @@ impl World {
                 }
             }
         }
-        let bound = end.min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at));
+        // Write ticks, every second of a run, keep a stretch within a minute; the pool
+        // log could not hold more than 2^32 us of one.
+        let bound = end
+            .min(self.engine.peek_global().map_or(SimTime::MAX, |(at, _)| at))
+            .min(resume + SimDuration(u64::from(u32::MAX)));
         self.pool_log.begin(resume);
         self.pool_deferred = true;
         let steady = self.steady_possible();

@@ -165,6 +165,44 @@ event_source_mapping:
     assert!(rejected > 100_000, "only {rejected} refusals");
 }
 
+#[test]
+fn a_scripted_backlog_with_rare_samples_runs_the_same_alone() {
+    // A script writes 900 records a second for 200 s, and a sample comes every 3 h,
+    // while a slow function works through the backlog for 2.5 h: only the write ticks,
+    // every second of the run, bound the shards' stretches (to a minute).
+    let records: String = (0..200)
+        .map(|t| format!("      - {{at: {t}s, partition_key: a, data: x, repeat: 900}}\n"))
+        .collect();
+    let yaml = format!(
+        "name: quiet
+seed: 3
+duration: 4h
+simulation: {{sample_every: 3h}}
+stream: {{shards: 1, retention: 24h}}
+producers:
+  - name: script
+    records:
+{records}function:
+  timeout: 60s
+  idle_ttl: 2m
+  duration: {{base: 5s}}
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 100
+"
+    );
+    let s = kinesim::scenario::parse_str(&yaml, "quiet.yaml", false)
+        .expect("the scenario is valid")
+        .base;
+    assert!(independent(&s));
+    let (one_by_one, series) = outcome(&s, false);
+    assert_eq!((one_by_one.clone(), series), outcome(&s, true));
+    // The backlog keeps the function busy for hours.
+    let v: serde_json::Value = serde_json::from_str(&one_by_one).unwrap();
+    let invocations = v["invocations"]["total"].as_u64().unwrap();
+    assert!(invocations > 2 * 71 * 12, "only {invocations} invocations");
+}
+
 proptest! {
     #![proptest_config(crate::invariants::config(48))]
 
