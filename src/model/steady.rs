@@ -520,11 +520,10 @@ impl World {
     }
 
     /// Carries out `second` from its poll at `t`, `run` holding its records
-    /// (`plan_second`), with what the event-by-event loop would count and
-    /// leave: the poll (the next one is scheduled first, then the call, then the first
-    /// batch), then each batch's end handing over to the next, each a counted event at its
-    /// instant (the poll is not counted again when it is the event the engine popped,
-    /// `popped`).
+    /// (`plan_second`), with what the event-by-event loop would count and leave: the
+    /// poll (the next one is scheduled first, then the call, then the first batch), then
+    /// each batch's end handing over to the next, each a counted event at its instant
+    /// (the poll is not counted again when it is the event the engine popped, `popped`).
     /// What no one sees before the second ends is set once: the lane's state between
     /// batches, and its checkpoint, which passes the whole second at its last end (the
     /// records each batch newly delivers add up to those the whole second does).
