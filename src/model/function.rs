@@ -213,8 +213,8 @@ pub struct PoolLog {
     groups: Vec<Vec<u64>>,
     /// Groups that may hold entries: `groups[..used]`.
     used: usize,
+    /// The radix sort's second buffer and its counts, kept between stretches.
     scratch: Vec<u64>,
-    /// The bucket sort's counts.
     counts: Vec<u32>,
 }
 

@@ -63,17 +63,19 @@ impl ReadSpan {
     }
 }
 
+/// What a batch's records may take of the payload cap (R-BATCH-2): each record costs its
+/// entry plus a comma, so the budget counts the envelope and gives back the comma the
+/// first record does not have.
+const BATCH_BUDGET: u64 = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
+
 /// A batch from the `queued` records of a lane's queue that one run holds, each taking
 /// `entry_bytes` in the event: as many as BatchSize and the payload cap allow (R-BATCH-2;
 /// a record too big for the cap still makes a batch of one, R-BATCH-4). Returns the
 /// batch's records and whether it is full (it leaves records queued or holds BatchSize).
 #[inline]
 pub(crate) fn batch_in_one_run(queued: u64, entry_bytes: u32, batch_size: u64) -> (u64, bool) {
-    // Each record costs its entry plus a comma; the budget counts the envelope and gives
-    // back the comma the first record does not have.
-    let budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
     let cost = u64::from(entry_bytes) + 1;
-    let fit = fit_in_budget(queued.min(batch_size), cost, budget).max(1);
+    let fit = fit_in_budget(queued.min(batch_size), cost, BATCH_BUDGET).max(1);
     (fit, fit < queued || fit >= batch_size)
 }
 
@@ -547,9 +549,7 @@ impl World {
         read_pos: SeqIndex,
     ) -> (SeqIndex, SeqIndex, u64, bool) {
         let batch_size = u64::from(self.scenario.mapping.batch_size);
-        // Each record costs its entry plus a comma; the budget counts the envelope and
-        // gives back the comma the first record does not have.
-        let mut budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
+        let mut budget = BATCH_BUDGET;
         let (mut first, mut end, mut records) = (None, start, 0u64);
         let mut capped = false;
         let tumbling = self.tumbling();
@@ -1093,8 +1093,7 @@ mod tests {
         // R-BATCH-2: BatchSize, else the 6 MB payload; R-BATCH-4: at least one record.
         assert_eq!(batch_in_one_run(900, 1_400, 500), (500, true));
         assert_eq!(batch_in_one_run(400, 1_400, 500), (400, false));
-        let budget = PAYLOAD_CAP_BYTES + 1 - EVENT_ENVELOPE_BYTES;
-        let fit = budget / 100_001;
+        let fit = BATCH_BUDGET / 100_001;
         assert_eq!(batch_in_one_run(10_000, 100_000, 10_000), (fit, true));
         assert_eq!(batch_in_one_run(3, 10_000_000, 10_000), (1, true));
         assert_eq!(fit_in_budget(10, 7, 70), 10);

@@ -81,12 +81,7 @@ impl Run {
         debug_assert!(i >= self.first && i < self.end());
         debug_assert_eq!(divs.step, self.step);
         let k = self.k0 + (i - self.first);
-        let step = &self.step;
-        let offset = match k.checked_mul(step.rem) {
-            Some(p) => k * step.whole + divs.den.div(p),
-            None => step.offset(k),
-        };
-        SimTime(self.t_base + offset)
+        SimTime(self.t_base + self.step.offset_by(k, &divs.den))
     }
 
     /// How many of the run's records, from its start, arrive at or before `t`.
@@ -201,6 +196,15 @@ impl Step {
     #[inline]
     fn offset(&self, k: u64) -> u64 {
         k * self.whole + mul_div_floor(k, self.rem, self.den)
+    }
+
+    /// `offset`, `den` dividing by this step's denominator where the product fits.
+    #[inline]
+    fn offset_by(&self, k: u64, den: &Divisor) -> u64 {
+        match k.checked_mul(self.rem) {
+            Some(p) => k * self.whole + den.div(p),
+            None => self.offset(k),
+        }
     }
 }
 
