@@ -7,6 +7,7 @@ pub mod destination;
 pub mod event;
 pub mod filter;
 pub mod function;
+pub mod keyhash;
 pub mod mapping;
 pub mod payload;
 pub mod producer;

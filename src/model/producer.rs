@@ -14,6 +14,7 @@
 
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
 
+use crate::model::keyhash::{self, LANES};
 use crate::model::payload::{EventContext, json_string_len};
 use crate::model::stream::{HashRange, Run, RunTag, Step, hash_key};
 use crate::rng::{Concern, SimRng, substream};
@@ -49,7 +50,10 @@ pub struct Traffic {
 /// shard routing (which reads the high bits of the same MD5), so order holds per key
 /// (R-ORDER-2).
 pub fn lane_of(hash: u128, lanes: u32) -> u8 {
-    ((hash as u64) % u64::from(lanes.max(1))) as u8
+    if lanes <= 1 {
+        return 0; // without a division: start-up asks this of up to a million keys
+    }
+    ((hash as u64) % u64::from(lanes)) as u8
 }
 
 struct ProducerState {
@@ -309,16 +313,21 @@ const NO_SLOT: u32 = u32::MAX;
 /// the work is shared, and the weights are then added up in key order as before.
 fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Sync)) -> Vec<u32> {
     let mut slots = vec![NO_SLOT; n as usize];
-    // Keys `first..` into `chunk`: one buffer, its decimal number counted up in place.
+    // Keys `first..` into `chunk`, eight at a time (`keyhash`): each lane's key counts
+    // up by eight in place.
     let fill = |first: usize, chunk: &mut [u32]| {
         let prefix = name.len() + 1;
-        let mut key = format!("{name}-{first}").into_bytes();
-        for (j, slot) in chunk.iter_mut().enumerate() {
-            if j > 0 {
-                add_one_decimal(&mut key, prefix);
+        let mut lanes: [Vec<u8>; LANES] =
+            std::array::from_fn(|l| format!("{name}-{}", first + l).into_bytes());
+        for group in chunk.chunks_mut(LANES) {
+            let hashes = keyhash::hash_keys(std::array::from_fn(|l| lanes[l].as_slice()));
+            for (slot, hash) in group.iter_mut().zip(hashes) {
+                if let Some(s) = slot_of(hash) {
+                    *slot = s as u32;
+                }
             }
-            if let Some(s) = slot_of(hash_key(&key)) {
-                *slot = s as u32;
+            for key in &mut lanes {
+                add_decimal(key, prefix, LANES as u8);
             }
         }
     };
@@ -337,18 +346,20 @@ fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Syn
     slots
 }
 
-/// Adds one to the decimal number that `key` holds from `start` on (`9` → `10`), in
-/// place: the next key costs a digit or two, not a formatting.
-fn add_one_decimal(key: &mut Vec<u8>, start: usize) {
-    for i in (start..key.len()).rev() {
-        if key[i] == b'9' {
-            key[i] = b'0';
-        } else {
-            key[i] += 1;
+/// Adds `n` (at most 9) to the decimal number that `key` holds from `start` on (`5` and
+/// 8 make `13`), in place: the next key costs a digit or two, not a formatting.
+fn add_decimal(key: &mut Vec<u8>, start: usize, n: u8) {
+    debug_assert!(n <= 9);
+    let mut carry = n;
+    for digit in key[start..].iter_mut().rev() {
+        let sum = *digit - b'0' + carry;
+        *digit = b'0' + sum % 10;
+        carry = sum / 10;
+        if carry == 0 {
             return;
         }
     }
-    key.insert(start, b'1');
+    key.insert(start, b'0' + carry);
 }
 
 impl RateState {
@@ -356,12 +367,14 @@ impl RateState {
     fn route(&mut self, name: &str, open: &[(usize, HashRange)]) {
         let lanes = self.lanes as usize;
         let mut weights = vec![0.0f64; open.len() * lanes];
-        // The open ranges by start, for a binary search of each key's shard.
+        // The open ranges by start, and their ends alone for a binary search of each
+        // key's shard (dense: start-up searches up to a million keys).
         let mut by_start: Vec<(HashRange, usize)> =
             open.iter().enumerate().map(|(s, (_, r))| (*r, s)).collect();
         by_start.sort_by_key(|(r, _)| r.start);
+        let ends: Vec<u128> = by_start.iter().map(|(r, _)| r.end).collect();
         let slot_of = |h: u128| {
-            let i = by_start.partition_point(|(r, _)| r.end < h);
+            let i = ends.partition_point(|&end| end < h);
             by_start
                 .get(i)
                 .filter(|(r, _)| r.contains(h))
@@ -630,15 +643,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Counting a key up in place gives the number formatting would.
+        #[test]
+        fn counting_a_key_up_in_place_gives_the_next_number(
+            start in proptest::prop_oneof![0u64..100, 999_000u64..1_001_000, 0..u64::MAX / 16],
+            n in 0u8..=9,
+        ) {
+            let mut key = format!("k-{start}").into_bytes();
+            add_decimal(&mut key, 2, n);
+            proptest::prop_assert_eq!(key, format!("k-{}", start + u64::from(n)).into_bytes());
+        }
+    }
+
     #[test]
-    fn counting_a_key_up_in_place_gives_the_next_number() {
+    fn counting_a_key_up_carries_into_a_new_digit() {
         let mut key = b"k-0".to_vec();
-        for i in 1..=1_000_100u64 {
-            add_one_decimal(&mut key, 2);
-            if i % 997 == 0 || [9, 10, 99, 100, 999_999, 1_000_000].contains(&i) {
-                assert_eq!(key, format!("k-{i}").into_bytes());
+        for i in 1..=125_013u64 {
+            add_decimal(&mut key, 2, 8);
+            if i % 997 == 0 || [1, 2, 12, 13, 124, 125, 125_000].contains(&i) {
+                assert_eq!(key, format!("k-{}", i * 8).into_bytes());
             }
         }
-        assert_eq!(key, b"k-1000100".to_vec());
+        assert_eq!(key, b"k-1000104".to_vec());
     }
 }
