@@ -630,6 +630,23 @@ mod tests {
         assert!(threaded.contains(&NO_SLOT) && threaded.contains(&0));
     }
 
+    #[test]
+    fn any_few_keys_of_any_name_get_the_slots_one_by_one_gives() {
+        // Fewer keys than a group of lanes and a few groups; a name with a dash and
+        // digits of its own; a name long enough that its keys pass one MD5 block.
+        let slot_of = |h: u128| (h >> 125 != 7).then_some((h >> 125) as usize);
+        let long = "a-producer-whose-name-runs-past-one-block-of-md5-input";
+        for name in ["p-9", long] {
+            for n in [0, 1, 7, 8, 9, 17, 120] {
+                let slots = key_slots(name, n, &slot_of);
+                let one_by_one: Vec<u32> = (0..n)
+                    .map(|i| slot_of(hash_key(format!("{name}-{i}"))).map_or(NO_SLOT, |s| s as u32))
+                    .collect();
+                assert_eq!(slots, one_by_one, "{name}, {n} keys");
+            }
+        }
+    }
+
     proptest::proptest! {
         /// The 64-bit way of counting a progression's records is the 128-bit one.
         #[test]
