@@ -552,7 +552,13 @@ impl World {
         };
         // See `steady_run`: a handover need not be played through the pool.
         let every_to_pool = !self.function.handover_is_neutral();
-        let fated = shard.lanes[0].fated;
+        // The lane's fate mark is its checkpoint here: only a parked mapping (R-POLL-3)
+        // leaves it ahead, and parking takes an action, which keeps shards from running
+        // alone. So every record of the second gets its fate, and its latency, now.
+        debug_assert_eq!(
+            shard.lanes[0].fated, first.first,
+            "fate mark at the checkpoint"
+        );
         let SecondRun { run, divs } = run;
         let arrival = |i| run.arrival_by(i, divs);
         let mut at = t;
@@ -572,10 +578,7 @@ impl World {
             let m = &mut self.shards[s].metrics;
             m.note_plain_success(b.handler);
             // `deliver`'s latency: plan_second found the run of the lane's records.
-            let from = b.first.max(fated);
-            if from < end {
-                record_latency(&mut m.latency, at, from, end, arrival);
-            }
+            record_latency(&mut m.latency, at, b.first, end, arrival);
         }
         let newly = self.pass_checkpoint(s, 0, first.first, last.first + last.records);
         let shard = &mut self.shards[s];
