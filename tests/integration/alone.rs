@@ -203,6 +203,53 @@ event_source_mapping:
     assert!(invocations > 2 * 3600 / 5, "only {invocations} invocations");
 }
 
+#[test]
+fn a_plain_second_whose_last_batch_the_record_age_cuts_runs_the_same_alone() {
+    // A poison record blocks the shard until MaximumRecordAgeInSeconds (60 s) discards
+    // it; two records written meanwhile wait unread. The next poll reads them both, and
+    // their batches (one record each, 0.4 s) would end within the second; but where they
+    // were written in a window of 0.4 s, about a minute before, the second batch is cut
+    // by the record age (R-ERR-4) when it is sent: that second is not a plain one. The
+    // writing time goes across the window in steps of 0.1 s, wherever the poll falls.
+    let mut cuts = 0;
+    for tenth in 50..100 {
+        let yaml = format!(
+            "name: aged
+seed: 5
+duration: 90s
+stream: {{shards: 1, retention: 24h}}
+producers:
+  - name: script
+    records:
+      - {{at: 0s, partition_key: a, data: poison}}
+      - {{at: {}.{}s, partition_key: a, data: late, repeat: 2}}
+function:
+  timeout: 60s
+  duration: {{base: 400ms}}
+  behaviours:
+    - poison: {{shard: 0, at: 0s}}
+      effect: error
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 1
+  MaximumRecordAgeInSeconds: 60
+",
+            tenth / 10,
+            tenth % 10
+        );
+        let v = runs_the_same_alone(&yaml, "aged.yaml");
+        let records = &v["records"];
+        if records["delivered"] == 1 && records["discarded"] == 2 {
+            cuts += 1;
+        }
+    }
+    // The run must reach the case it is about: one of the two cut, the other delivered.
+    assert!(
+        cuts > 0,
+        "no writing time puts the second batch past the record age"
+    );
+}
+
 proptest! {
     #![proptest_config(crate::invariants::config(48))]
 
