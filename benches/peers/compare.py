@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -58,24 +59,26 @@ COMMON = [
     "--retention-h", "24",
     "--account-concurrency", "2000",
 ]
-# case: (scenario, its duration in hours, the SimPy options that differ)
+# case: (scenario, its duration in hours, the SimPy options that differ); the partition
+# key count is read from the scenario (`partition_keys`)
 CASES = {
     # the speed comparison: 20 shards, 18,000 records/s, 2 h; 10,000 keys a shard, as in
     # the full fleet
-    "small": (
-        ROOT / "scenarios" / "bench" / "fleet-small.yaml",
-        "2",
-        ["--shards", "20", "--keys", "200000"],
-    ),
+    "small": (ROOT / "scenarios" / "bench" / "fleet-small.yaml", "2", ["--shards", "20"]),
     # retries until retention trims the poison batch, then catch-up polls: 2 shards, 26 h
-    "expiry": (HERE / "fleet-expiry.yaml", "26", ["--shards", "2", "--keys", "10000000"]),
+    "expiry": (HERE / "fleet-expiry.yaml", "26", ["--shards", "2"]),
     # the full fleet (use --hours: a day of it takes SimPy about half an hour)
-    "day": (
-        ROOT / "scenarios" / "bench" / "fleet-day.yaml",
-        "24",
-        ["--shards", "1000", "--keys", "10000000"],
-    ),
+    "day": (ROOT / "scenarios" / "bench" / "fleet-day.yaml", "24", ["--shards", "1000"]),
 }
+
+
+def partition_keys(scenario: Path) -> str:
+    """The scenario's one `partition_keys:` value (the fleet scenarios have one producer),
+    so that the model routes the same keys."""
+    found = re.findall(r"^\s*partition_keys:\s*(\d+)\s*$", scenario.read_text(), re.M)
+    if len(found) != 1:
+        fail(f"{scenario}: expected one `partition_keys:` line, found {len(found)}")
+    return found[0]
 
 
 def fail(msg: str, code: int = 2) -> None:
@@ -206,7 +209,7 @@ def main() -> int:
         # rebuild target/release/kinesim meanwhile.
         kinesim = tmp / "kinesim"
         shutil.copy2(binary, kinesim)
-        model_args = COMMON + case_args + ["--hours", hours]
+        model_args = COMMON + case_args + ["--keys", partition_keys(scenario), "--hours", hours]
         if a.no_align:
             model_args += ["--read-delay-ms", a.read_delay_ms]
         else:
