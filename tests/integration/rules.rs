@@ -36,6 +36,32 @@ fn r_stream_1_records_go_to_the_shard_owning_md5_of_their_key() {
 }
 
 #[test]
+fn r_stream_1_a_trillion_partition_keys_spread_evenly_from_the_start() {
+    // Beyond the first million, keys are spread by the width of each hash range: evenly
+    // weighted keys by their count, Zipf weights up to a point then by their integral,
+    // so a run with any number of keys starts at once (a loop over 10^12 keys would
+    // run for about a quarter of an hour, hours with Zipf weights).
+    for skew in [KeySkew::Uniform, KeySkew::Zipf(0.5)] {
+        let mut s = base("many-keys", 2, secs(10));
+        let mut p = rate("p", 1000, 100, 1_000_000_000_000, at(10));
+        if let ProducerKind::Rate(r) = &mut p.kind {
+            r.key_skew = skew.clone();
+        }
+        s.producers.push(p);
+        let sum = simulate(&s, None, Default::default()).unwrap();
+        // 1,000 records/s for 10 s, split into per-shard rates (rounding may add one).
+        let written = sum.records.written;
+        assert!((10_000..=10_002).contains(&written), "{skew:?}: {written}");
+        for sh in &sum.shards {
+            let w = sh.records.written;
+            // Two shards of the hash space: about half each (with Zipf 0.5 the first
+            // million keys weigh a thousandth of the trillion).
+            assert!((4_000..=6_000).contains(&w), "{skew:?}: {} got {w}", sh.id);
+        }
+    }
+}
+
+#[test]
 fn r_stream_3_a_shard_accepts_1000_records_per_second() {
     let mut s = base("hot", 1, secs(10));
     s.producers.push(rate("p", 1500, 100, 10, at(10)));
