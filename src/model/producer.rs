@@ -86,6 +86,23 @@ struct RateState {
     /// Start of the current progression: the last rate breakpoint.
     origin: SimTime,
     key_json_len: u16,
+    /// The keys as a reroute reuses them, kept from the first reroute on.
+    routed_keys: Option<RoutedKeys>,
+    /// Whether `route` has run: the next run is a reroute.
+    routed: bool,
+}
+
+/// The first keys' hashes (up to a million), kept once the stream has been resharded, so
+/// that each later split or merge (R-RESHARD-2) routes them without hashing them again:
+/// an ON_DEMAND stream splitting 255 times spent 18 s hashing a million keys anew.
+enum RoutedKeys {
+    /// Keys that weigh one each, their hashes sorted per lane: a slot's weight is the
+    /// count of its lane's keys in its range (two binary searches), the very sum of ones
+    /// in key order.
+    Even(Vec<Vec<u128>>),
+    /// Zipf-weighted keys: their hashes in key order (weights are added in that order),
+    /// and the weight of the keys beyond them.
+    Zipf { hashes: Vec<u128>, rest: f64 },
 }
 
 impl Traffic {
@@ -115,6 +132,8 @@ impl Traffic {
                             lanes,
                             origin: spec.start,
                             key_json_len,
+                            routed_keys: None,
+                            routed: false,
                         };
                         st.route(&p.name, open);
                         StateKind::Rate(Box::new(st))
@@ -331,23 +350,29 @@ fn zipf_weight(from: u64, to: u64, s: f64, direct: u64) -> f64 {
 /// A key no open shard holds (`key_slots`).
 const NO_SLOT: u32 = u32::MAX;
 
-/// The weight slot of each of the first `n` keys `{name}-{i}` (or `NO_SLOT`), hashed on
-/// every core: a key's slot depends on the key alone, so the result is the same however
-/// the work is shared, and the weights are then added up in key order as before.
+/// The weight slot of each of the first `n` keys `{name}-{i}` (or `NO_SLOT`); the weights
+/// are then added up in key order.
 fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Sync)) -> Vec<u32> {
-    let mut slots = vec![NO_SLOT; n as usize];
+    key_map(name, n, NO_SLOT, &|h| {
+        slot_of(h).map_or(NO_SLOT, |s| s as u32)
+    })
+}
+
+/// `f` of the hash of each of the first `n` keys `{name}-{i}`, hashed on every core: a
+/// key's hash depends on the key alone, so the result is the same however the work is
+/// shared.
+fn key_map<T: Copy + Send>(name: &str, n: u64, zero: T, f: &(impl Fn(u128) -> T + Sync)) -> Vec<T> {
+    let mut out = vec![zero; n as usize];
     // Keys `first..` into `chunk`, eight at a time (`keyhash`): each lane's key counts
     // up by eight in place.
-    let fill = |first: usize, chunk: &mut [u32]| {
+    let fill = |first: usize, chunk: &mut [T]| {
         let prefix = name.len() + 1;
         let mut lanes: [Vec<u8>; LANES] =
             std::array::from_fn(|l| format!("{name}-{}", first + l).into_bytes());
         for group in chunk.chunks_mut(LANES) {
             let hashes = keyhash::hash_keys(std::array::from_fn(|l| lanes[l].as_slice()));
             for (slot, hash) in group.iter_mut().zip(hashes) {
-                if let Some(s) = slot_of(hash) {
-                    *slot = s as u32;
-                }
+                *slot = f(hash);
             }
             for key in &mut lanes {
                 add_decimal(key, prefix, LANES as u8);
@@ -357,16 +382,16 @@ fn key_slots(name: &str, n: u64, slot_of: &(impl Fn(u128) -> Option<usize> + Syn
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
     // A few thousand keys are not worth a thread.
     if n < 100_000 || threads == 1 {
-        fill(0, &mut slots);
-        return slots;
+        fill(0, &mut out);
+        return out;
     }
-    let per = slots.len().div_ceil(threads);
+    let per = out.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        for (c, chunk) in slots.chunks_mut(per).enumerate() {
+        for (c, chunk) in out.chunks_mut(per).enumerate() {
             scope.spawn(move || fill(c * per, chunk));
         }
     });
-    slots
+    out
 }
 
 /// Adds `n` (at most 9) to the decimal number that `key` holds from `start` on (`5` and
@@ -405,29 +430,73 @@ impl RateState {
         };
         let k = self.spec.partition_keys.max(1);
         let exact = k.min(EXACT_KEYS_MAX);
-        let key_weight = |i: u64| -> f64 {
-            match &self.spec.key_skew {
-                KeySkew::Zipf(s) => 1.0 / ((i + 1) as f64).powf(*s),
-                _ => 1.0,
+        let zipf = match self.spec.key_skew {
+            KeySkew::Zipf(s) => Some(s),
+            _ => None,
+        };
+        let key_weight = |i: u64| zipf.map_or(1.0, |s| 1.0 / ((i + 1) as f64).powf(s));
+        if self.routed && self.routed_keys.is_none() {
+            // A reroute: from now on the keys' hashes are kept.
+            let hashes = key_map(name, exact, 0, &|h| h);
+            self.routed_keys = Some(match zipf {
+                Some(s) => RoutedKeys::Zipf {
+                    hashes,
+                    rest: zipf_weight(exact, k, s, ZIPF_TERMS_MAX),
+                },
+                None => {
+                    let mut by_lane = vec![vec![]; lanes];
+                    for h in hashes {
+                        by_lane[lane_of(h, self.lanes) as usize].push(h);
+                    }
+                    for hashes in &mut by_lane {
+                        hashes.sort_unstable();
+                    }
+                    RoutedKeys::Even(by_lane)
+                }
+            });
+        }
+        self.routed = true;
+        let mut total = 0.0;
+        // Each exact key's weight to its slot, in key order.
+        let mut add_in_order = |slots: &mut dyn Iterator<Item = Option<usize>>| {
+            for (i, slot) in (0..exact).zip(slots) {
+                let w = key_weight(i);
+                total += w;
+                if let Some(slot) = slot {
+                    weights[slot] += w;
+                }
             }
         };
-        let mut total = 0.0;
-        let slots = key_slots(name, exact, &slot_of);
-        for (i, &slot) in (0..exact).zip(&slots) {
-            let w = key_weight(i);
-            total += w;
-            if slot != NO_SLOT {
-                weights[slot as usize] += w;
+        let rest = match &self.routed_keys {
+            Some(RoutedKeys::Even(by_lane)) => {
+                for (s, (_, r)) in open.iter().enumerate() {
+                    for (l, hashes) in by_lane.iter().enumerate() {
+                        let keys = hashes.partition_point(|&h| h <= r.end)
+                            - hashes.partition_point(|&h| h < r.start);
+                        weights[s * lanes + l] = keys as f64;
+                    }
+                }
+                total = exact as f64;
+                None
             }
-        }
+            Some(RoutedKeys::Zipf { hashes, rest }) => {
+                add_in_order(&mut hashes.iter().map(|&h| slot_of(h)));
+                Some(*rest)
+            }
+            None => {
+                let slots = key_slots(name, exact, &slot_of);
+                add_in_order(&mut slots.iter().map(|&s| (s != NO_SLOT).then_some(s as usize)));
+                None
+            }
+        };
         if k > exact {
             // The remaining keys, by the width of each range, evenly over the lanes.
-            let rest = match &self.spec.key_skew {
-                KeySkew::Zipf(s) => zipf_weight(exact, k, *s, ZIPF_TERMS_MAX),
+            let rest = rest.unwrap_or_else(|| match zipf {
+                Some(s) => zipf_weight(exact, k, s, ZIPF_TERMS_MAX),
                 // Keys of weight one weigh their count: what adding the ones gives, below
                 // 2^53, without a loop over them (a trillion would take a quarter of an hour).
-                _ => (k - exact) as f64,
-            };
+                None => (k - exact) as f64,
+            });
             total += rest;
             for (s, (_, r)) in open.iter().enumerate() {
                 let share = rest * ((r.end - r.start) as f64 / u128::MAX as f64) / lanes as f64;
@@ -698,6 +767,82 @@ mod tests {
             let mut key = format!("k-{start}").into_bytes();
             add_decimal(&mut key, 2, n);
             proptest::prop_assert_eq!(key, format!("k-{}", start + u64::from(n)).into_bytes());
+        }
+    }
+
+    /// Weights of each (open shard, lane) slot of a producer with `keys` keys, routed over
+    /// `first` and then, if given, rerouted over `then`.
+    fn weights(
+        keys: u64,
+        skew: KeySkew,
+        lanes: u32,
+        first: &[HashRange],
+        then: Option<&[HashRange]>,
+    ) -> Vec<f64> {
+        let spec = ProducerSpec {
+            name: "p".into(),
+            kind: ProducerKind::Rate(RateProducer {
+                rate_urps: 1_000_000_000,
+                arrival: Arrival::Uniform,
+                record_size: RecordSize::Fixed(100),
+                partition_keys: keys,
+                key_skew: skew,
+                start: SimTime::ZERO,
+                end: SimTime(1_000_000),
+                changes: vec![],
+                retry_rejected: false,
+                filter_pass: crate::scenario::PPM_ONE,
+            }),
+        };
+        let open = |ranges: &[HashRange]| -> Vec<(usize, HashRange)> {
+            ranges.iter().copied().enumerate().collect()
+        };
+        let mut traffic = Traffic::new(1, &[spec], &open(first), lanes);
+        for _ in 0..2 {
+            if let Some(then) = then {
+                traffic.reroute(&open(then));
+            }
+        }
+        match &traffic.producers[0].kind {
+            StateKind::Rate(st) => st.weights.clone(),
+            _ => unreachable!("a rate producer"),
+        }
+    }
+
+    #[test]
+    fn a_reroute_from_the_kept_hashes_weighs_the_keys_as_a_first_routing() {
+        // Two splits of four even ranges (one at an odd point), one range left out; keys
+        // beyond the exact million for one case; one lane and three.
+        let mut after = HashRange::even(4);
+        let (a, b) = (after[1], after[3]);
+        let mid = a.start + (a.end - a.start) / 3;
+        after[1] = HashRange {
+            start: a.start,
+            end: mid,
+        };
+        after.push(HashRange {
+            start: mid + 1,
+            end: a.end,
+        });
+        after[3] = HashRange {
+            start: b.start,
+            end: b.start + (b.end - b.start) / 2,
+        };
+        after.remove(2);
+        for skew in [
+            KeySkew::Uniform,
+            KeySkew::Zipf(0.8),
+            KeySkew::HotKey {
+                key: "hot".into(),
+                share: 200_000,
+            },
+        ] {
+            for (keys, lanes) in [(5_000, 1), (5_000, 3), (1_200_000, 2)] {
+                let rerouted =
+                    weights(keys, skew.clone(), lanes, &HashRange::even(4), Some(&after));
+                let fresh = weights(keys, skew.clone(), lanes, &after, None);
+                assert_eq!(rerouted, fresh, "{skew:?}, {keys} keys, {lanes} lanes");
+            }
         }
     }
 
