@@ -414,6 +414,35 @@ fn out_of_range_batch_size_points_at_the_value() {
 }
 
 #[test]
+fn samples_and_retries_have_floors_that_keep_a_run_finite() {
+    // A row per shard every microsecond, or millions of retries a second, took the time
+    // and memory of the run many times over: the floors are errors at the value.
+    let text = with("simulation:\n  sample_every: 999ms\n  retry_backoff: {initial: 500us}\n");
+    assert_eq!(
+        one_err(&text, "t.yaml:10:17: "),
+        "t.yaml:10:17: simulation.sample_every: 999ms is too short (allowed: 1s or longer)"
+    );
+    assert_eq!(
+        one_err(&text, "t.yaml:11:28: "),
+        "t.yaml:11:28: simulation.retry_backoff.initial: 0.5ms is too short (allowed: 1ms or longer)"
+    );
+    let s = ok(&with(
+        "simulation:\n  sample_every: 1s\n  retry_backoff: {initial: 1ms, max: 1ms}\n",
+    ));
+    assert_eq!(s.simulation.sample_every, SimDuration::from_secs(1));
+    assert_eq!(
+        s.simulation.retry_backoff_initial,
+        SimDuration::from_millis(1)
+    );
+    // The limits of a range are named, not just its floor.
+    let text = with("function:\n  account_concurrency: 10000001\n");
+    assert!(
+        one_err(&text, "t.yaml:10:24: ").ends_with("(allowed: 1..=10000000)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn unknown_keys_are_errors_with_the_allowed_keys_and_a_hint() {
     let line = one_err(
         &esm("batchSize: 10"),

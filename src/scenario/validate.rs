@@ -409,8 +409,14 @@ fn check_simulation(c: &mut Checker, s: RawSimulation) -> SimulationSpec {
         backoff.max.as_ref(),
         SimDuration::from_secs(12),
     );
-    if initial.is_zero() {
-        c.err("simulation.retry_backoff.initial", "must be longer than 0s");
+    // A floor, so that a failing lane makes at most a thousand attempts a second: at a
+    // microsecond, millions a second filled memory for nothing the run shows.
+    if initial < SimDuration::from_millis(1) {
+        c.err_allowed(
+            "simulation.retry_backoff.initial",
+            format!("{initial} is too short"),
+            "1ms or longer",
+        );
     }
     if initial > max {
         c.err(
@@ -459,8 +465,14 @@ fn check_simulation(c: &mut Checker, s: RawSimulation) -> SimulationSpec {
         s.sample_every.as_ref(),
         SimDuration::from_secs(60),
     );
-    if sample_every.is_zero() {
-        c.err("simulation.sample_every", "must be longer than 0s");
+    // CloudWatch's finest resolution; a row per shard every microsecond took the time
+    // and memory of the whole run many times over.
+    if sample_every < SimDuration::from_secs(1) {
+        c.err_allowed(
+            "simulation.sample_every",
+            format!("{sample_every} is too short"),
+            "1s or longer",
+        );
     }
     let max_events = s.max_events.unwrap_or(2_000_000_000);
     if max_events == 0 {
@@ -1311,7 +1323,7 @@ fn check_function(c: &mut Checker, f: RawFunction, stream: &StreamSpec) -> Funct
                 n,
                 1,
                 10_000_000,
-                "1 or more",
+                "1..=10000000",
             )
             .unwrap_or(1_000) as u32,
     };
@@ -1511,7 +1523,7 @@ fn check_behaviour(
                 t,
                 1,
                 i64::from(u32::MAX),
-                "1 or more",
+                "1..=4294967295",
             )
             .map(|t| t as u32)
         });
