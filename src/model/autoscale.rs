@@ -28,8 +28,8 @@ pub struct Autoscaler {
 impl Autoscaler {
     /// Producers offered `records` of `bytes` in total (accepted or not).
     pub fn offered(&mut self, records: u64, bytes: u64) {
-        self.offered_records += records;
-        self.offered_bytes += bytes;
+        self.offered_records = self.offered_records.saturating_add(records);
+        self.offered_bytes = self.offered_bytes.saturating_add(bytes);
     }
 }
 

@@ -659,8 +659,12 @@ impl World {
         );
         self.appended.clear();
         for offer in &offers {
-            let offered_bytes = offer.run.count * offer.write_bytes;
-            self.shards[offer.shard].offered_bytes_minute += offered_bytes;
+            // Offers and refusals saturate rather than wrap: a producer far over the limit
+            // re-sending what was refused offers the same records every second, and the
+            // counts grow with the square of the run's length (R-STREAM-3).
+            let offered_bytes = offer.run.count.saturating_mul(offer.write_bytes);
+            let minute = &mut self.shards[offer.shard].offered_bytes_minute;
+            *minute = minute.saturating_add(offered_bytes);
             self.autoscaler.offered(offer.run.count, offered_bytes);
             let (recs_left, bytes_left) = &mut self.write_budget[offer.shard];
             let mut by_bytes = bytes_left
@@ -678,7 +682,8 @@ impl World {
             let rejected = offer.run.count - accept;
             let shard = &mut self.shards[offer.shard];
             if rejected > 0 {
-                shard.metrics.records.rejected += rejected;
+                let refused = &mut shard.metrics.records.rejected;
+                *refused = refused.saturating_add(rejected);
                 if self.retries_rejected[usize::from(offer.run.tag.producer)] {
                     // One waiting offer per producer, shard and lane, however long the
                     // producer has been refused: its records wait as a count. [choice]
@@ -689,7 +694,9 @@ impl World {
                             && r.run.tag == offer.run.tag
                     };
                     match self.retries.iter_mut().find(same) {
-                        Some(waiting) => waiting.run.count += rejected,
+                        Some(waiting) => {
+                            waiting.run.count = waiting.run.count.saturating_add(rejected)
+                        }
                         None => {
                             let mut again = *offer;
                             again.run.count = rejected;

@@ -32,7 +32,8 @@ pub struct RecordCounts {
 impl RecordCounts {
     pub fn add(&mut self, o: &RecordCounts) {
         self.written += o.written;
-        self.rejected += o.rejected;
+        // Refusals alone can pass 2^64 (`World::write_span`); they saturate.
+        self.rejected = self.rejected.saturating_add(o.rejected);
         self.delivered += o.delivered;
         self.to_destination += o.to_destination;
         self.discarded += o.discarded;

@@ -78,6 +78,23 @@ fn r_stream_3_a_shard_accepts_1000_records_per_second() {
 }
 
 #[test]
+fn r_stream_3_refusals_of_records_sent_again_saturate_instead_of_wrapping() {
+    // A trillion records a second re-sent until accepted: every second refuses all that
+    // wait again, about 2.6e19 refusals in 2 h, past 2^64. The count stops at its top
+    // (it wrapped round to a smaller number, and a debug build panicked).
+    let mut s = base("flood", 1, secs(3 * 3600));
+    let mut p = rate("p", 1_000_000_000_000, 100, 10, at(3 * 3600));
+    if let ProducerKind::Rate(r) = &mut p.kind {
+        r.retry_rejected = true;
+    }
+    s.producers.push(p);
+    let sum = simulate(&s, None, Default::default()).unwrap();
+    assert_eq!(sum.records.written, 1_000 * 3 * 3600);
+    assert_eq!(sum.records.rejected, u64::MAX);
+    assert_eq!(sum.shards[0].records.rejected, u64::MAX);
+}
+
+#[test]
 fn r_stream_4_and_r_err_2_a_poison_batch_retries_until_retention_trims_it() {
     let s = poison_pill(hours(26));
     let sum = simulate(&s, None, Default::default()).unwrap();
