@@ -90,6 +90,10 @@ pub enum LimitHit {
         "the run hit its event limit ({max_events} events) at simulated time {at}; raise simulation.max_events or shorten the duration"
     )]
     MaxEvents { max_events: u64, at: SimTime },
+    #[error(
+        "the time series would hold about {rows} rows (one per shard every simulation.sample_every), more than the {limit} a run may keep; raise simulation.sample_every or shorten the duration"
+    )]
+    TimeSeriesRows { rows: u64, limit: u64 },
 }
 
 impl<E: Owner> Engine<E> {

@@ -437,6 +437,7 @@ impl World {
         mut progress: impl FnMut(SimTime, SimTime),
     ) -> Result<(), RunError> {
         const EVERY: u64 = 1 << 20;
+        self.check_series_rows()?;
         let mut next = EVERY;
         let alone = self.shards_independent();
         loop {
@@ -452,6 +453,26 @@ impl World {
             }
         }
         self.finish()
+    }
+
+    /// The time series kept for a report holds a row per shard per sample: at about 100
+    /// bytes a row, more than 20 million would take gigabytes (10,000 shards sampled every
+    /// second for a day are 864 million). Refused before the run starts, from the shards
+    /// open then.
+    fn check_series_rows(&self) -> Result<(), LimitHit> {
+        const ROWS_MAX: u64 = 20_000_000;
+        let every = self.scenario.simulation.sample_every.as_micros();
+        if self.timeseries.is_none() || every == 0 {
+            return Ok(());
+        }
+        let rows = self.shards.len() as u64 * (self.end.0 / every);
+        if rows > ROWS_MAX {
+            return Err(LimitHit::TimeSeriesRows {
+                rows,
+                limit: ROWS_MAX,
+            });
+        }
+        Ok(())
     }
 
     /// Whether no shard's events can change another's until the next global event: no

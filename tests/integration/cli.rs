@@ -434,6 +434,33 @@ fn trace_is_all_or_nothing_when_the_run_hits_a_limit() {
 }
 
 #[test]
+fn a_report_whose_time_series_would_not_fit_exits_3_before_running() {
+    // 1,000 shards sampled every second for a day: 86.4 million rows, over the 20 million
+    // a run keeps. Without a report nothing is kept, and the run goes ahead.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name: rows
+duration: 24h
+stream: {shards: 1000}
+producers: [{rate: 10/s}]
+simulation: {sample_every: 1s}
+event_source_mapping: {StartingPosition: TRIM_HORIZON}
+";
+    let file = write(dir.path(), "rows.yaml", text);
+    let report = dir.path().join("report");
+    let o = run(&["run", &file, "--report", report.to_str().unwrap()]);
+    assert_exit(&o, 3);
+    assert!(
+        stderr(&o).contains("86400000 rows")
+            && stderr(&o).contains("raise simulation.sample_every"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(dir_entries(dir.path()), ["rows.yaml"], "a report was left");
+    let o = run(&["run", &file, "--duration", "10s", "--format", "json"]);
+    assert_exit(&o, 0);
+}
+
+#[test]
 fn trace_into_a_missing_directory_exits_2_before_running() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("no-such-dir").join("trace.jsonl");
