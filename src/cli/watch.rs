@@ -222,6 +222,10 @@ fn simulate(
             ..Outputs::default()
         },
     );
+    if let Err(limit) = world.check_series_rows() {
+        let _ = to_view.send(ToView::Done(Box::new(Err(limit.into()))));
+        return;
+    }
     let mut seen = 0;
     let mut builder = SnapshotBuilder::default();
     let mut paused = false;

@@ -91,7 +91,7 @@ pub enum LimitHit {
     )]
     MaxEvents { max_events: u64, at: SimTime },
     #[error(
-        "the time series would hold about {rows} rows (one per shard every simulation.sample_every), more than the {limit} a run may keep; raise simulation.sample_every or shorten the duration"
+        "the time series would hold about {rows} rows (one per shard every simulation.sample_every), more than the {limit} a run may keep; raise simulation.sample_every, shorten the duration, or ask for --format json without --report, which keeps none"
     )]
     TimeSeriesRows { rows: u64, limit: u64 },
 }

@@ -57,9 +57,10 @@ impl World {
                 // offered / (open × limit per second × seconds), in ppm.
                 let of = |offered: u64, limit: u64| {
                     let capacity = open * u128::from(limit) * secs_us;
-                    (u128::from(offered) * 1_000_000 * 1_000_000)
+                    let ppm = (u128::from(offered) * 1_000_000 * 1_000_000)
                         .checked_div(capacity)
-                        .unwrap_or(0) as u64
+                        .unwrap_or(0);
+                    u64::try_from(ppm).unwrap_or(u64::MAX)
                 };
                 of(records, WRITE_LIMIT_RECORDS).max(of(bytes, WRITE_LIMIT_BYTES))
             }

@@ -337,11 +337,14 @@ fn zipf_weight(from: u64, to: u64, s: f64, direct: u64) -> f64 {
     let mut sum: f64 = (from..split).map(|i| 1.0 / ((i + 1) as f64).powf(s)).sum();
     if split < to {
         // Terms n = split + 1 ..= to.
+        // (b^t - a^t) / t with t = 1 - s, written as a^t (e^(t ln(b/a)) - 1) / t so that
+        // it stays exact as s nears 1, where it becomes ln(b/a).
         let (a, b) = (split as f64 + 0.5, to as f64 + 0.5);
-        sum += if (s - 1.0).abs() < 1e-12 {
-            (b / a).ln()
+        let (t, log) = (1.0 - s, (b / a).ln());
+        sum += if t == 0.0 {
+            log
         } else {
-            (b.powf(1.0 - s) - a.powf(1.0 - s)) / (1.0 - s)
+            a.powf(t) * (t * log).exp_m1() / t
         };
     }
     sum
@@ -851,7 +854,7 @@ mod tests {
         let by_terms = |from: u64, to: u64, s: f64| -> f64 {
             (from..to).map(|i| 1.0 / ((i + 1) as f64).powf(s)).sum()
         };
-        for s in [0.5, 1.0, 1.1, 2.0] {
+        for s in [0.5, 1.0, 1.0 + 1e-11, 1.1, 2.0] {
             // Within the direct count: the very sum, term by term.
             assert_eq!(zipf_weight(10, 5_000, s, 1 << 24), by_terms(10, 5_000, s));
             // A tail past it by the integral: close to the terms' sum.

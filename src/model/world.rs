@@ -455,11 +455,11 @@ impl World {
         self.finish()
     }
 
-    /// The time series kept for a report holds a row per shard per sample: at about 100
-    /// bytes a row, more than 20 million would take gigabytes (10,000 shards sampled every
-    /// second for a day are 864 million). Refused before the run starts, from the shards
-    /// open then.
-    fn check_series_rows(&self) -> Result<(), LimitHit> {
+    /// A kept time series (`Outputs::timeseries`: the text summary's timeline, a report,
+    /// `watch`) holds a row per shard per sample: at about 100 bytes a row, more than 20
+    /// million would take gigabytes (10,000 shards sampled every second for a day are 864
+    /// million). Refused before the run starts, from the shards open then.
+    pub(crate) fn check_series_rows(&self) -> Result<(), LimitHit> {
         const ROWS_MAX: u64 = 20_000_000;
         let every = self.scenario.simulation.sample_every.as_micros();
         if self.timeseries.is_none() || every == 0 {
@@ -643,8 +643,8 @@ impl World {
         self.write_budget.resize(self.shards.len(), (0, 0));
         for (shard, records) in most {
             let (n, bytes) = &mut self.write_budget[shard];
-            *n += records;
-            *bytes += records * write_bytes;
+            *n = n.saturating_add(records);
+            *bytes = bytes.saturating_add(records.saturating_mul(write_bytes));
             if *n > WRITE_LIMIT_RECORDS || *bytes > WRITE_LIMIT_BYTES {
                 return Ok(false);
             }

@@ -143,7 +143,8 @@ fn stream_sums(samples: &[ShardSample], value: fn(&ShardSample) -> u64) -> (Vec<
     let mut sums = vec![0u64; times.len()];
     for r in samples {
         if let Ok(j) = times.binary_search(&r.t_ms) {
-            sums[j] += value(r);
+            // Refusals can be near 2^64 on each shard (they saturate there).
+            sums[j] = sums[j].saturating_add(value(r));
         }
     }
     (times, sums)
