@@ -1,7 +1,7 @@
 //! `kinesim watch` with stdout piped: plain periodic lines, not paced, ending with the
 //! totals that `kinesim run` reports for the same run.
 
-use crate::binary::{assert_exit, run, stdout};
+use crate::binary::{assert_exit, run, stderr, stdout};
 
 /// The `key=value` of a line, as a number.
 fn field(line: &str, key: &str) -> u64 {
@@ -107,6 +107,19 @@ fn a_bad_scenario_or_speed_exits_2() {
         assert_exit(&o, 2);
         assert!(stdout(&o).is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn a_time_series_too_large_to_keep_exits_3_before_running() {
+    // watch keeps every sample: 1,000 shards every second for a day are 86.4 million.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rows.yaml");
+    let text = "name: rows\nduration: 24h\nstream: {shards: 1000}\nproducers: [{rate: 10/s}]\n\
+                simulation: {sample_every: 1s}\nevent_source_mapping: {StartingPosition: TRIM_HORIZON}\n";
+    std::fs::write(&file, text).unwrap();
+    let o = run(&["watch", file.to_str().unwrap()]);
+    assert_exit(&o, 3);
+    assert!(stderr(&o).contains("86400000 rows"), "{}", stderr(&o));
 }
 
 /// The terminal view, driven in a real terminal (tmux): it draws a row per shard, pauses
