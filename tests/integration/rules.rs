@@ -49,9 +49,14 @@ fn r_stream_1_a_trillion_partition_keys_spread_evenly_from_the_start() {
         }
         s.producers.push(p);
         let sum = simulate(&s, None, Default::default()).unwrap();
-        // 1,000 records/s for 10 s, split into per-shard rates (rounding may add one).
+        // 1,000 records/s for 10 s, split into per-shard rates: exact when the keys weigh
+        // one each; Zipf's fractional shares may round up by a record per shard.
         let written = sum.records.written;
-        assert!((10_000..=10_002).contains(&written), "{skew:?}: {written}");
+        let most = match skew {
+            KeySkew::Zipf(_) => 10_002,
+            _ => 10_000,
+        };
+        assert!((10_000..=most).contains(&written), "{skew:?}: {written}");
         for sh in &sum.shards {
             let w = sh.records.written;
             // Two shards of the hash space: about half each (with Zipf 0.5 the first
