@@ -30,7 +30,6 @@ use crate::model::retry::Inflight;
 use crate::model::stream::{Run, SeqIndex, StepDivisors};
 use crate::model::world::{Shard, World};
 use crate::time::{SimDuration, SimTime};
-use smallvec::SmallVec;
 
 /// The batch in flight on the steady path: it succeeds at `ends`.
 struct Flight {
@@ -44,7 +43,7 @@ struct Flight {
 /// A batch about to be sent that is sure to succeed: `records` records from index
 /// `first` (the log is not mixed: they are consecutive). Small, as it is moved about
 /// with every event.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Planned {
     first: SeqIndex,
     records: u64,
@@ -64,13 +63,27 @@ const SECOND_BATCHES: usize = 8;
 #[derive(Default)]
 struct Second {
     read: ReadSpan,
-    batches: SmallVec<[Planned; SECOND_BATCHES]>,
-    /// The divisors of the run the last plain second read from, kept for the next.
+    /// `planned[..batches]`: a fixed array, as a second is planned every shard-second
+    /// and a vector's pushes cost more than the batches' arithmetic.
+    planned: [Planned; SECOND_BATCHES],
+    batches: usize,
+    /// The run the second reads from, as the first plain second to read from it found
+    /// it, kept for the next ones (`plan_second`).
+    reading: Option<SecondRun>,
+    /// The divisors of the last run read from, kept for the next run of the same step.
     divisors: Option<StepDivisors>,
 }
 
+impl Second {
+    fn batches(&self) -> &[Planned] {
+        &self.planned[..self.batches]
+    }
+}
+
 /// The run a plain second reads from, as `plan_second` found it, with its step's
-/// divisors.
+/// divisors. While the shard runs alone nothing is written and no run split: the run
+/// only loses records at its front, which changes no arrival it gives for the records
+/// behind them, so the copy stays good for every later second that starts within it.
 struct SecondRun {
     run: Run,
     divs: StepDivisors,
@@ -153,9 +166,9 @@ impl World {
             let popped = matches!(due, Some((_, Plan::Poll(_))));
             if (due.is_none() || popped)
                 && flight.is_none()
-                && let Some(run) = self.plan_second(s, tick.0, bound, &mut second)
+                && self.plan_second(s, tick.0, bound, &mut second)
             {
-                tick = self.run_second(s, tick.0, &second, &run, &mut place, popped)?;
+                tick = self.run_second(s, tick.0, &second, &mut place, popped)?;
                 due = None;
                 continue;
             }
@@ -430,16 +443,21 @@ impl World {
     /// none poisoned, each a plain success. `None` when the second is anything else: the
     /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
     /// `plan_batch` would for each event of the second, but with the run found once.
-    /// Fills `second` (whatever it held; reused, as it is large) when it is plain, and
-    /// returns the run as it is now (a cut at its front or records appended to it change
-    /// no arrival it gives for the second's records) with its step's divisors.
-    fn plan_second(
+    /// Fills `second` (whatever it held; reused, as it is large) and returns true when
+    /// it is plain: `second.reading` is then the run it reads from.
+    fn plan_second(&self, s: usize, t: SimTime, bound: SimTime, second: &mut Second) -> bool {
+        self.plan_second_in(s, t, bound, second).is_some()
+    }
+
+    /// `plan_second`, `None` when the second is not plain.
+    #[inline(always)]
+    fn plan_second_in(
         &self,
         s: usize,
         t: SimTime,
         bound: SimTime,
         second: &mut Second,
-    ) -> Option<SecondRun> {
+    ) -> Option<()> {
         let shard = &self.shards[s];
         let lane = &shard.lanes[0];
         let (head, from) = (shard.log.head(), lane.checkpoint);
@@ -450,14 +468,35 @@ impl World {
         {
             return None;
         }
-        let run = shard.log.run_of(from)?;
-        if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
-            return None;
-        }
+        // Every checkpoint pass trims the log to it, the plain second's too (`run_second`).
+        debug_assert_eq!(head, from, "the log is trimmed to the checkpoint");
+        let Second {
+            read: planned_read,
+            planned,
+            batches,
+            reading,
+            divisors,
+        } = second;
+        let SecondRun { run, divs } = match reading {
+            Some(kept) if kept.run.first <= from && from < kept.run.end() => {
+                debug_assert_eq!(shard.log.arrival(from), Some(kept.run.arrival(from)));
+                kept
+            }
+            _ => {
+                let run = shard.log.run_of(from)?;
+                if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
+                    return None;
+                }
+                reading.insert(SecondRun {
+                    run: *run,
+                    divs: StepDivisors::of(divisors, run),
+                })
+            }
+        };
         // The read, all within the run, and its batches one after another, as `plan_poll`
         // and `plan_batch` would find them (`read_span`, `batch_range_in`) with the run
         // found once.
-        let divs = StepDivisors::of(&mut second.divisors, run);
+        let divs = *divs;
         let avail_end = match self.reads.readable_by(t) {
             // What has arrived of the run; when all of it has, records of the next run
             // may be readable too: the generic handlers take the second.
@@ -476,25 +515,26 @@ impl World {
         }
         let next_tick = t + SimDuration::from_secs(1);
         let batch_size = u64::from(self.scenario.mapping.batch_size);
-        second.read = read;
-        second.batches.clear();
+        *planned_read = read;
+        *batches = 0;
         let (mut first, mut at) = (from, t);
         while first < read.end {
             let (records, _) = batch_in_one_run(read.end - first, run.entry_bytes, batch_size);
             let end = first + records;
             if event_bytes(records, records * u64::from(run.entry_bytes)) > PAYLOAD_CAP_BYTES
-                || second.batches.len() == SECOND_BATCHES
+                || *batches == SECOND_BATCHES
             {
                 return None;
             }
             let handler =
                 self.function
                     .plain_success(at, records, records * u64::from(run.data_bytes))?;
-            second.batches.push(Planned {
+            planned[*batches] = Planned {
                 first,
                 records,
                 handler,
-            });
+            };
+            *batches += 1;
             first = end;
             at += handler;
             // The next poll comes first at its own instant (its place is older).
@@ -513,14 +553,11 @@ impl World {
         {
             return None;
         }
-        let events = 1 + second.batches.len() as u64;
-        self.engine
-            .has_room_for(events)
-            .then_some(SecondRun { run: *run, divs })
+        let events = 1 + *batches as u64;
+        self.engine.has_room_for(events).then_some(())
     }
 
-    /// Carries out `second` from its poll at `t`, `run` holding its records
-    /// (`plan_second`), with what the event-by-event loop would count and leave: the
+    /// Carries out `second` from its poll at `t` (`plan_second`), with what the event-by-event loop would count and leave: the
     /// poll (the next one is scheduled first, then the call, then the first batch), then
     /// each batch's end handing over to the next, each a counted event at its instant
     /// (the poll is not counted again when it is the event the engine popped, `popped`).
@@ -533,7 +570,6 @@ impl World {
         s: usize,
         t: SimTime,
         second: &Second,
-        run: &SecondRun,
         place: &mut u64,
         popped: bool,
     ) -> Result<(SimTime, u64), LimitHit> {
@@ -542,12 +578,13 @@ impl World {
         }
         let tick = (t + SimDuration::from_secs(1), *place);
         // The poll's place, then one for each batch sent.
-        *place += 1 + second.batches.len() as u64;
+        let batches = second.batches();
+        *place += 1 + batches.len() as u64;
         let shard = &mut self.shards[s];
         shard.read_pos = second.read.end;
         shard.poll.record_call(t, second.read.bytes, false);
         shard.poll.behind = false;
-        let (Some(first), Some(last)) = (second.batches.first(), second.batches.last()) else {
+        let (Some(first), Some(last)) = (batches.first(), batches.last()) else {
             return Ok(tick);
         };
         // See `steady_run`: a handover need not be played through the pool.
@@ -559,10 +596,12 @@ impl World {
             shard.lanes[0].fated, first.first,
             "fate mark at the checkpoint"
         );
-        let SecondRun { run, divs } = run;
+        let Some(SecondRun { run, divs }) = &second.reading else {
+            unreachable!("a planned second has its run");
+        };
         let arrival = |i| run.arrival_by(i, divs);
         let mut at = t;
-        for (i, b) in second.batches.iter().enumerate() {
+        for (i, b) in batches.iter().enumerate() {
             let end = b.first + b.records;
             if i == 0 || every_to_pool {
                 self.pool_log.push(at, s as u32, true);
@@ -572,7 +611,7 @@ impl World {
             m.note_plain_send(at.saturating_since(arrival(end - 1)).as_millis(), b.records);
             at += b.handler;
             self.engine.count_outside(at)?;
-            if i + 1 == second.batches.len() || every_to_pool {
+            if i + 1 == batches.len() || every_to_pool {
                 self.pool_log.push(at, s as u32, false);
             }
             let m = &mut self.shards[s].metrics;
@@ -580,10 +619,24 @@ impl World {
             // `deliver`'s latency: plan_second found the run of the lane's records.
             record_latency(&mut m.latency, at, b.first, end, arrival);
         }
-        let newly = self.pass_checkpoint(s, 0, first.first, last.first + last.records);
+        // `pass_checkpoint` of the second's records, which one run of the lane holds in a
+        // log that is not mixed, on the shard's only lane (`steady_possible`), whose range
+        // sets are empty (`steady_entry`; a plain second adds to neither): each record
+        // from the fate mark on is newly delivered, none filtered, and the log is trimmed
+        // to the new checkpoint.
+        let end = last.first + last.records;
         let shard = &mut self.shards[s];
-        shard.metrics.records.delivered += newly;
-        shard.lanes[0].state = LaneState::Idle;
+        debug_assert!(
+            shard.lanes.len() == 1
+                && shard.lanes[0].processed.is_empty()
+                && shard.lanes[0].delivered.is_empty()
+        );
+        let lane = &mut shard.lanes[0];
+        shard.metrics.records.delivered += end - lane.fated;
+        lane.checkpoint = end;
+        lane.fated = end;
+        lane.state = LaneState::Idle;
+        shard.log.trim_to(end);
         Ok(tick)
     }
 

@@ -227,17 +227,24 @@ pub struct StepDivisors {
 
 impl StepDivisors {
     /// `run`'s, taken from `cache` when they are its step's, else made (and kept there).
-    #[inline]
+    #[inline(always)]
     pub fn of(cache: &mut Option<StepDivisors>, run: &Run) -> StepDivisors {
         match *cache {
             Some(divs) if divs.step == run.step => divs,
-            _ => *cache.insert(StepDivisors {
-                step: run.step,
-                // A run whose records all arrive at once never divides by its numerator.
-                num: Divisor::new(run.step.num.max(1)),
-                den: Divisor::new(run.step.den),
-            }),
+            _ => Self::make(cache, run),
         }
+    }
+
+    /// `of` when the cache misses: once a run, kept out of the callers' loops.
+    #[cold]
+    #[inline(never)]
+    fn make(cache: &mut Option<StepDivisors>, run: &Run) -> StepDivisors {
+        *cache.insert(StepDivisors {
+            step: run.step,
+            // A run whose records all arrive at once never divides by its numerator.
+            num: Divisor::new(run.step.num.max(1)),
+            den: Divisor::new(run.step.den),
+        })
     }
 }
 
