@@ -295,6 +295,14 @@ impl<E: Owner> Engine<E> {
         Ok(())
     }
 
+    /// Counts `n` events a handler worked out without the queue, having made sure of
+    /// room for them (`has_room_for`); time moves to `at`, the last one's instant.
+    pub fn count_planned(&mut self, n: u64, at: SimTime) {
+        debug_assert!(self.has_room_for(n), "room was made sure of");
+        self.events += n;
+        self.now = at;
+    }
+
     /// Ends `begin_alone`: the shard's earliest event goes back in the index.
     pub fn end_alone(&mut self) {
         if let Some(s) = self.alone.take()

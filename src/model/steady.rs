@@ -168,7 +168,7 @@ impl World {
                 && flight.is_none()
                 && self.plan_second(s, tick.0, bound, &mut second)
             {
-                tick = self.run_second(s, tick.0, &second, &mut place, popped)?;
+                tick = self.run_second(s, tick.0, &second, &mut place, popped);
                 due = None;
                 continue;
             }
@@ -557,10 +557,11 @@ impl World {
         self.engine.has_room_for(events).then_some(())
     }
 
-    /// Carries out `second` from its poll at `t` (`plan_second`), with what the event-by-event loop would count and leave: the
-    /// poll (the next one is scheduled first, then the call, then the first batch), then
-    /// each batch's end handing over to the next, each a counted event at its instant
-    /// (the poll is not counted again when it is the event the engine popped, `popped`).
+    /// Carries out `second` from its poll at `t` (`plan_second`), with what the
+    /// event-by-event loop would count and leave: the poll (the next one is scheduled
+    /// first, then the call, then the first batch), then each batch's end handing over to
+    /// the next, each a counted event (the poll is not counted again when it is the event
+    /// the engine popped, `popped`), counted at once: `plan_second` made sure of room.
     /// What no one sees before the second ends is set once: the lane's state between
     /// batches, and its checkpoint, which passes the whole second at its last end (the
     /// records each batch newly delivers add up to those the whole second does).
@@ -572,20 +573,19 @@ impl World {
         second: &Second,
         place: &mut u64,
         popped: bool,
-    ) -> Result<(SimTime, u64), LimitHit> {
-        if !popped {
-            self.engine.count_outside(t)?;
-        }
+    ) -> (SimTime, u64) {
         let tick = (t + SimDuration::from_secs(1), *place);
         // The poll's place, then one for each batch sent.
         let batches = second.batches();
         *place += 1 + batches.len() as u64;
+        let events = u64::from(!popped) + batches.len() as u64;
         let shard = &mut self.shards[s];
         shard.read_pos = second.read.end;
         shard.poll.record_call(t, second.read.bytes, false);
         shard.poll.behind = false;
         let (Some(first), Some(last)) = (batches.first(), batches.last()) else {
-            return Ok(tick);
+            self.engine.count_planned(events, t);
+            return tick;
         };
         // See `steady_run`: a handover need not be played through the pool.
         let every_to_pool = !self.function.handover_is_neutral();
@@ -610,7 +610,6 @@ impl World {
             // R-METRIC-1: the iterator age at the send, from the batch's last record.
             m.note_plain_send(at.saturating_since(arrival(end - 1)).as_millis(), b.records);
             at += b.handler;
-            self.engine.count_outside(at)?;
             if i + 1 == batches.len() || every_to_pool {
                 self.pool_log.push(at, s as u32, false);
             }
@@ -637,7 +636,8 @@ impl World {
         lane.fated = end;
         lane.state = LaneState::Idle;
         shard.log.trim_to(end);
-        Ok(tick)
+        self.engine.count_planned(events, at);
+        tick
     }
 
     /// Whether retention trims nothing of `shard` at `at` once its log starts at `head`

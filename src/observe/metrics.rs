@@ -260,7 +260,11 @@ impl ShardMetrics {
         self.billed_ms += handler.as_millis_ceil();
         self.invocations.total += 1;
         self.invocations.ok += 1;
-        self.invocations.cloudwatch_errors = self.invocations.errors + self.invocations.timeouts;
+        // CloudWatch's Errors (errors + timeouts) stay as the last failure left them.
+        debug_assert_eq!(
+            self.invocations.cloudwatch_errors,
+            self.invocations.errors + self.invocations.timeouts
+        );
     }
 }
 

@@ -3,9 +3,10 @@
 //! (`World::step`): same summary, same time series, same event count. Checked on every
 //! built-in scenario and variant, and on random scenarios.
 
+use kinesim::engine::LimitHit;
 use kinesim::scenario::{Scenario, builtin, load};
 use kinesim::time::SimDuration;
-use kinesim::{Outputs, World};
+use kinesim::{Outputs, RunError, World};
 use proptest::prelude::*;
 
 use crate::arbitrary::arb_scenario;
@@ -272,5 +273,67 @@ proptest! {
         );
         prop_assume!(independent(&s));
         prop_assert_eq!(outcome(&s, false), outcome(&s, true));
+    }
+}
+
+/// How the run of `s` ends, one way or the other: whether an event limit stopped it,
+/// and the events it handled.
+fn ending(s: &Scenario, alone: bool) -> (bool, u64) {
+    let mut world = World::new(s, Outputs::default());
+    let result = if alone {
+        world.run()
+    } else {
+        loop {
+            match world.step() {
+                Ok(Some(_)) => {}
+                Ok(None) => break world.finish(),
+                Err(e) => break Err(e),
+            }
+        }
+    };
+    let limited = match result {
+        Ok(()) => false,
+        Err(RunError::Limit(LimitHit::MaxEvents { .. })) => true,
+        Err(e) => panic!("stopped by {e}"),
+    };
+    (limited, world.events())
+}
+
+#[test]
+fn an_event_limit_stops_a_run_alone_at_the_limit() {
+    // Healthy shards whose seconds are plain: `World::steady_run` counts a second's
+    // events at once, having made sure of room for them. Alone, a shard works through a
+    // stretch before the next one does, so the limit stops the run at another instant
+    // than one by one; but at the same count, and only when the run needs more.
+    let mut s = kinesim::scenario::parse_str(
+        "name: limited
+seed: 5
+duration: 10m
+stream: {shards: 3}
+producers:
+  - name: p
+    rate: 2400/s
+    arrival: uniform
+    record_size: 1KiB
+    partition_keys: 3000
+function:
+  duration: {base: 50ms, per_record: 0.1ms}
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 500
+",
+        "limited.yaml",
+        false,
+    )
+    .expect("the scenario is valid")
+    .base;
+    assert!(independent(&s));
+    let (_, all) = ending(&s, true);
+    assert!(all > 5_000, "{all} events");
+    for limit in [all / 3, all / 3 + 1, all / 2 + 2, all - 1, all] {
+        s.simulation.max_events = limit;
+        let expected = (limit < all, limit.min(all));
+        assert_eq!(ending(&s, false), expected, "one by one, limit {limit}");
+        assert_eq!(ending(&s, true), expected, "alone, limit {limit}");
     }
 }
