@@ -133,10 +133,11 @@ impl MsHistogram {
         self.max = self.max.max(ms);
         if ms < DENSE_BELOW {
             let i = ms as usize;
-            if i >= self.dense.len() {
-                self.grow_dense(i);
-            }
-            self.dense[i] = self.dense[i].saturating_add(n);
+            let count = match self.dense.get_mut(i) {
+                Some(count) => count,
+                None => self.grow_dense(i),
+            };
+            *count = count.saturating_add(n);
         } else {
             self.record_wide(ms, n);
         }
@@ -153,14 +154,16 @@ impl MsHistogram {
             .record_n(ms, n);
     }
 
-    /// Makes room for value `i` (< `DENSE_BELOW`), at least doubling the room.
+    /// Makes room for value `i` (< `DENSE_BELOW`), at least doubling the room; returns
+    /// its counter.
     #[cold]
     #[inline(never)]
-    fn grow_dense(&mut self, i: usize) {
+    fn grow_dense(&mut self, i: usize) -> &mut u64 {
         let len = (i + 1)
             .max(self.dense.len() * 2)
             .clamp(64, DENSE_BELOW as usize);
         self.dense.resize(len, 0);
+        &mut self.dense[i]
     }
 
     /// Raises the exact maximum without adding a sample (for values a histogram records
