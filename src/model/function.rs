@@ -451,6 +451,12 @@ impl FunctionModel {
         });
     }
 
+    /// Whether `plain_success` depends on its batch alone, not on when it starts: no
+    /// outage or slowdown.
+    pub fn durations_timeless(&self) -> bool {
+        !self.timed
+    }
+
     /// The handler time of an invocation starting at `now` with a batch of `records`
     /// records of `bytes` data bytes and no poison record, if `invoke` would surely make
     /// it a success without a random draw: no jitter, no error rate, no outage at `now`,

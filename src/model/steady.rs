@@ -67,6 +67,12 @@ struct Second {
     /// and a vector's pushes cost more than the batches' arithmetic.
     planned: [Planned; SECOND_BATCHES],
     batches: usize,
+    /// How many records `planned` splits, when it is a whole plan of the run in
+    /// `reading`, and how long its batches take together: a later second that reads as
+    /// many from that run is split the same way, with the same durations unless they
+    /// depend on the time (`FunctionModel::durations_timeless`).
+    split: Option<u64>,
+    busy: SimDuration,
     /// The run the second reads from, as the first plain second to read from it found
     /// it, kept for the next ones (`plan_second`).
     reading: Option<SecondRun>,
@@ -474,6 +480,8 @@ impl World {
             read: planned_read,
             planned,
             batches,
+            split,
+            busy,
             reading,
             divisors,
         } = second;
@@ -487,6 +495,7 @@ impl World {
                 if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
                     return None;
                 }
+                *split = None;
                 reading.insert(SecondRun {
                     run: *run,
                     divs: StepDivisors::of(divisors, run),
@@ -513,14 +522,64 @@ impl World {
         if read.behind {
             return None;
         }
+        *planned_read = read;
+        let records = read.end - from;
+        let at = if *split == Some(records) && self.function.durations_timeless() {
+            // Split as the last plain second was: its batches, shifted to start at `from`
+            // (none when it read nothing).
+            let planned = &mut planned[..*batches];
+            let shift = planned.first().map_or(0, |p| from - p.first);
+            for p in planned {
+                p.first += shift;
+            }
+            let at = t + *busy;
+            if at >= bound {
+                return None;
+            }
+            at
+        } else {
+            *split = None;
+            let at = self.split_second(t, bound, from, read.end, run, planned, batches)?;
+            (*split, *busy) = (Some(records), at.saturating_since(t));
+            at
+        };
+        // The last event is the latest: retention and the record age spare the oldest
+        // record then, so they spare every batch of the second.
+        if !self.retention_spares(shard, at, head) {
+            return None;
+        }
+        if let Some(max_age) = self.scenario.mapping.max_record_age
+            && at.0 > max_age.0
+            && run.arrival(from) < SimTime(at.0 - max_age.0)
+        {
+            return None;
+        }
+        let events = 1 + *batches as u64;
+        self.engine.has_room_for(events).then_some(())
+    }
+
+    /// The batches of a plain second starting at `t` whose read is `[from, end)` of
+    /// `run`, one after another, into `planned[..batches]`, as `plan_batch` would find
+    /// them (`batch_range_in`): `None` unless each is a plain success and the last ends
+    /// before the next poll and before `bound`. Returns the last one's end.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn split_second(
+        &self,
+        t: SimTime,
+        bound: SimTime,
+        from: SeqIndex,
+        end: SeqIndex,
+        run: &Run,
+        planned: &mut [Planned; SECOND_BATCHES],
+        batches: &mut usize,
+    ) -> Option<SimTime> {
         let next_tick = t + SimDuration::from_secs(1);
         let batch_size = u64::from(self.scenario.mapping.batch_size);
-        *planned_read = read;
         *batches = 0;
         let (mut first, mut at) = (from, t);
-        while first < read.end {
-            let (records, _) = batch_in_one_run(read.end - first, run.entry_bytes, batch_size);
-            let end = first + records;
+        while first < end {
+            let (records, _) = batch_in_one_run(end - first, run.entry_bytes, batch_size);
             if event_bytes(records, records * u64::from(run.entry_bytes)) > PAYLOAD_CAP_BYTES
                 || *batches == SECOND_BATCHES
             {
@@ -535,26 +594,14 @@ impl World {
                 handler,
             };
             *batches += 1;
-            first = end;
+            first += records;
             at += handler;
             // The next poll comes first at its own instant (its place is older).
             if at >= next_tick || at >= bound {
                 return None;
             }
         }
-        // The last event is the latest: retention and the record age spare the oldest
-        // record then, so they spare every batch of the second.
-        if !self.retention_spares(shard, at, head) {
-            return None;
-        }
-        if let Some(max_age) = self.scenario.mapping.max_record_age
-            && at.0 > max_age.0
-            && run.arrival(from) < SimTime(at.0 - max_age.0)
-        {
-            return None;
-        }
-        let events = 1 + *batches as u64;
-        self.engine.has_room_for(events).then_some(())
+        Some(at)
     }
 
     /// Carries out `second` from its poll at `t` (`plan_second`), with what the

@@ -337,3 +337,48 @@ event_source_mapping:
         assert_eq!(ending(&s, true), expected, "alone, limit {limit}");
     }
 }
+
+#[test]
+fn a_plain_second_reuses_the_last_ones_batches_only_when_their_durations_hold() {
+    // `plan_second` splits a second that reads as many records as the last plain one
+    // the same way, with the same durations: not across a slowdown (durations depend
+    // on the time), nor across a change of run (here, of record size, which the
+    // per-KiB duration sees; one shard, so that it reads as many records of either
+    // size). Both change within a minute, where a stretch of shards
+    // running alone (which starts with no second to reuse) cannot hide them.
+    let base = "seed: 9
+duration: 12m
+event_source_mapping:
+  StartingPosition: TRIM_HORIZON
+  BatchSize: 300
+";
+    let slowed = format!(
+        "name: slowed
+{base}stream: {{shards: 2}}
+producers:
+  - {{name: p, rate: 1200/s, record_size: 1KiB, partition_keys: 400}}
+function:
+  duration: {{base: 40ms, per_record: 0.2ms}}
+  behaviours:
+    - slowdown: {{from: 210s, to: 7m, factor: 1.5}}
+"
+    );
+    let resized = format!(
+        "name: resized
+{base}stream: {{shards: 1}}
+producers:
+  - {{name: small, rate: 600/s, record_size: 512B, partition_keys: 400, end: 330s}}
+  - {{name: large, rate: 600/s, record_size: 1536B, partition_keys: 400, start: 330s}}
+function:
+  duration: {{base: 40ms, per_record: 0.2ms, per_kib: 0.05ms}}
+"
+    );
+    for (yaml, file) in [(slowed, "slowed.yaml"), (resized, "resized.yaml")] {
+        let v = runs_the_same_alone(&yaml, file);
+        assert!(
+            v["invocations"]["ok"].as_u64().unwrap() > 1_000,
+            "{file}: {}",
+            v["invocations"]
+        );
+    }
+}
