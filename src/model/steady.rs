@@ -63,18 +63,12 @@ const SECOND_BATCHES: usize = 8;
 #[derive(Default)]
 struct Second {
     read: ReadSpan,
-    /// `planned[..batches]`: a fixed array, as a second is planned every shard-second
-    /// and a vector's pushes cost more than the batches' arithmetic.
-    planned: [Planned; SECOND_BATCHES],
-    batches: usize,
-    /// How many records `planned` splits, when it is a whole plan of the run in
-    /// `reading`, and how long its batches take together: a later second that reads as
-    /// many from that run is split the same way, with the same durations unless they
-    /// depend on the time (`FunctionModel::durations_timeless`).
-    split: Option<u64>,
-    busy: SimDuration,
-    /// The run the second reads from, as the first plain second to read from it found
-    /// it, kept for the next ones (`plan_second`).
+    /// The last two reads' batches, `splits[current]` this second's: a shard's seconds
+    /// mostly read one of two counts (its rate's whole part and one more).
+    splits: [Split; 2],
+    current: usize,
+    /// The run the second reads from, as the first second planned from it found it,
+    /// kept for the next ones (`plan_second`).
     reading: Option<SecondRun>,
     /// The divisors of the last run read from, kept for the next run of the same step.
     divisors: Option<StepDivisors>,
@@ -82,8 +76,24 @@ struct Second {
 
 impl Second {
     fn batches(&self) -> &[Planned] {
-        &self.planned[..self.batches]
+        let split = &self.splits[self.current];
+        &split.planned[..split.batches]
     }
+}
+
+/// A plain second's read split into batches (`plan_second`).
+#[derive(Default)]
+struct Split {
+    /// `planned[..batches]`: a fixed array, as a second is planned every shard-second
+    /// and a vector's pushes cost more than the batches' arithmetic.
+    planned: [Planned; SECOND_BATCHES],
+    batches: usize,
+    /// How many records `planned` splits, when it is a whole split of the run in
+    /// `Second::reading`, and how long its batches take together: a later second that
+    /// reads as many from that run is split the same way, with the same durations unless
+    /// they depend on the time (`FunctionModel::durations_timeless`).
+    records: Option<u64>,
+    busy: SimDuration,
 }
 
 /// The run a plain second reads from, as `plan_second` found it, with its step's
@@ -448,9 +458,10 @@ impl World {
     /// before the next poll and before `bound`, none cut by retention or the record age,
     /// none poisoned, each a plain success. `None` when the second is anything else: the
     /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
-    /// `plan_batch` would for each event of the second, but with the run found once.
-    /// Fills `second` (whatever it held; reused, as it is large) and returns true when
-    /// it is plain: `second.reading` is then the run it reads from.
+    /// `plan_batch` would for each event of the second, but with the run found once and
+    /// kept for the shard's next seconds, as are its last two splits into batches
+    /// (`Second`). Returns true when the second is plain: `second.reading` is then the
+    /// run it reads from and `second.batches()` its batches.
     fn plan_second(&self, s: usize, t: SimTime, bound: SimTime, second: &mut Second) -> bool {
         self.plan_second_in(s, t, bound, second).is_some()
     }
@@ -478,10 +489,8 @@ impl World {
         debug_assert_eq!(head, from, "the log is trimmed to the checkpoint");
         let Second {
             read: planned_read,
-            planned,
-            batches,
-            split,
-            busy,
+            splits,
+            current,
             reading,
             divisors,
         } = second;
@@ -495,7 +504,9 @@ impl World {
                 if run.lane != lane.index || run.tag.filtered || run.tag.poison.is_some() {
                     return None;
                 }
-                *split = None;
+                for split in splits.iter_mut() {
+                    split.records = None;
+                }
                 reading.insert(SecondRun {
                     run: *run,
                     divs: StepDivisors::of(divisors, run),
@@ -524,24 +535,36 @@ impl World {
         }
         *planned_read = read;
         let records = read.end - from;
-        let at = if *split == Some(records) && self.function.durations_timeless() {
-            // Split as the last plain second was: its batches, shifted to start at `from`
-            // (none when it read nothing).
-            let planned = &mut planned[..*batches];
-            let shift = planned.first().map_or(0, |p| from - p.first);
-            for p in planned {
-                p.first += shift;
+        let timeless = self.function.durations_timeless();
+        let at = match splits
+            .iter()
+            .position(|split| timeless && split.records == Some(records))
+        {
+            Some(kept) => {
+                // Split as an earlier plain second was: its batches, shifted to start at
+                // `from` (none when it read nothing).
+                *current = kept;
+                let split = &mut splits[kept];
+                let planned = &mut split.planned[..split.batches];
+                let shift = planned.first().map_or(0, |p| from - p.first);
+                for p in planned {
+                    p.first += shift;
+                }
+                let at = t + split.busy;
+                if at >= bound {
+                    return None;
+                }
+                at
             }
-            let at = t + *busy;
-            if at >= bound {
-                return None;
+            None => {
+                // In place of the split used longer ago.
+                *current = 1 - *current;
+                let split = &mut splits[*current];
+                split.records = None;
+                let at = self.split_second(t, bound, from, read.end, run, split)?;
+                (split.records, split.busy) = (Some(records), at.saturating_since(t));
+                at
             }
-            at
-        } else {
-            *split = None;
-            let at = self.split_second(t, bound, from, read.end, run, planned, batches)?;
-            (*split, *busy) = (Some(records), at.saturating_since(t));
-            at
         };
         // The last event is the latest: retention and the record age spare the oldest
         // record then, so they spare every batch of the second.
@@ -554,15 +577,14 @@ impl World {
         {
             return None;
         }
-        let events = 1 + *batches as u64;
+        let events = 1 + splits[*current].batches as u64;
         self.engine.has_room_for(events).then_some(())
     }
 
     /// The batches of a plain second starting at `t` whose read is `[from, end)` of
-    /// `run`, one after another, into `planned[..batches]`, as `plan_batch` would find
-    /// them (`batch_range_in`): `None` unless each is a plain success and the last ends
+    /// `run`, one after another, into `split`, as `plan_batch` would find them
+    /// (`batch_range_in`): `None` unless each is a plain success and the last ends
     /// before the next poll and before `bound`. Returns the last one's end.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn split_second(
         &self,
@@ -571,11 +593,13 @@ impl World {
         from: SeqIndex,
         end: SeqIndex,
         run: &Run,
-        planned: &mut [Planned; SECOND_BATCHES],
-        batches: &mut usize,
+        split: &mut Split,
     ) -> Option<SimTime> {
         let next_tick = t + SimDuration::from_secs(1);
         let batch_size = u64::from(self.scenario.mapping.batch_size);
+        let Split {
+            planned, batches, ..
+        } = split;
         *batches = 0;
         let (mut first, mut at) = (from, t);
         while first < end {
@@ -667,7 +691,8 @@ impl World {
         }
         // `pass_checkpoint` of the second's records, which one run of the lane holds in a
         // log that is not mixed, on the shard's only lane (`steady_possible`), whose range
-        // sets are empty (`steady_entry`; a plain second adds to neither): each record
+        // sets are empty (`steady_entry` lets a batch in flight hold delivered records,
+        // which its end prunes; a plain second adds to neither): each record
         // from the fate mark on is newly delivered, none filtered, and the log is trimmed
         // to the new checkpoint.
         let end = last.first + last.records;
