@@ -456,8 +456,8 @@ impl World {
     /// from its poll at `t`: the poll reads what one run holds, within the limits and
     /// without falling behind, and the batches it yields run one after another and end
     /// before the next poll and before `bound`, none cut by retention or the record age,
-    /// none poisoned, each a plain success. `None` when the second is anything else: the
-    /// event-by-event loop of `steady_run` takes it. Worked out as `plan_poll` and
+    /// none poisoned, each a plain success. Any other second is the event-by-event loop's
+    /// (`steady_run`). Worked out as `plan_poll` and
     /// `plan_batch` would for each event of the second, but with the run found once and
     /// kept for the shard's next seconds, as are its last two splits into batches
     /// (`Second`). Returns true when the second is plain: `second.reading` is then the
@@ -692,9 +692,9 @@ impl World {
         // `pass_checkpoint` of the second's records, which one run of the lane holds in a
         // log that is not mixed, on the shard's only lane (`steady_possible`), whose range
         // sets are empty (`steady_entry` lets a batch in flight hold delivered records,
-        // which its end prunes; a plain second adds to neither): each record
-        // from the fate mark on is newly delivered, none filtered, and the log is trimmed
-        // to the new checkpoint.
+        // which its end prunes; a plain second adds to neither): each record from the
+        // fate mark on is newly delivered, none filtered, and the log is trimmed to the
+        // new checkpoint.
         let end = last.first + last.records;
         let shard = &mut self.shards[s];
         debug_assert!(
