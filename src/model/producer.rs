@@ -530,19 +530,26 @@ impl RateState {
         if t < self.spec.start || t >= self.spec.end {
             return 0;
         }
+        // The changes are in increasing order of time (validated): found by bisection,
+        // as a tick looks them up and a day may hold tens of thousands.
+        match self.changes_before(t, true) {
+            0 => self.spec.rate_urps,
+            n => self.spec.changes[n - 1].rate_urps,
+        }
+    }
+
+    /// How many rate changes come before `t` (or at it, `at_too`).
+    fn changes_before(&self, t: SimTime, at_too: bool) -> usize {
         self.spec
             .changes
-            .iter()
-            .rev()
-            .find(|c| c.at <= t)
-            .map(|c| c.rate_urps)
-            .unwrap_or(self.spec.rate_urps)
+            .partition_point(|c| c.at < t || (at_too && c.at == t))
     }
 
     /// Breakpoints where the rate may change, inside (t, t_end).
     fn breakpoints(&self, t: SimTime, t_end: SimTime) -> Vec<SimTime> {
+        let within = self.changes_before(t, true)..self.changes_before(t_end, false);
         let mut b: Vec<SimTime> = std::iter::once(self.spec.start)
-            .chain(self.spec.changes.iter().map(|c| c.at))
+            .chain(self.spec.changes[within].iter().map(|c| c.at))
             .chain(std::iter::once(self.spec.end))
             .filter(|&x| x > t && x < t_end)
             .collect();
@@ -582,7 +589,8 @@ impl RateState {
         for w in cuts.windows(2) {
             let (a, b) = (w[0], w[1]);
             // A rate breakpoint restarts every shard's progression.
-            let is_breakpoint = a == self.spec.start || self.spec.changes.iter().any(|c| c.at == a);
+            let is_breakpoint = a == self.spec.start
+                || self.changes_before(a, true) > self.changes_before(a, false);
             if is_breakpoint && self.origin != a {
                 self.origin = a;
                 self.k_next.iter_mut().for_each(|k| *k = 0);
