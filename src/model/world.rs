@@ -417,6 +417,10 @@ impl World {
             return Ok(None);
         };
         self.handle(ev);
+        if ev == Event::Sample {
+            // Shards a stream gained since the start count from now on.
+            self.check_series_rows()?;
+        }
         Ok(Some(ev))
     }
 
@@ -458,14 +462,20 @@ impl World {
     /// A kept time series (`Outputs::timeseries`: the text summary's timeline, a report,
     /// `watch`) holds a row per shard per sample: at about 100 bytes a row, more than 20
     /// million would take gigabytes (10,000 shards sampled every second for a day are 864
-    /// million). Refused before the run starts, from the shards open then.
+    /// million). Refused before the run starts, from the shards open then, and at each
+    /// sample from the rows kept and the shards open then (a stream that splits its
+    /// shards, as ON_DEMAND does, gains rows).
     pub(crate) fn check_series_rows(&self) -> Result<(), LimitHit> {
         const ROWS_MAX: u64 = 20_000_000;
         let every = self.scenario.simulation.sample_every.as_micros();
-        if self.timeseries.is_none() || every == 0 {
+        let Some(kept) = self.timeseries.as_ref() else {
+            return Ok(());
+        };
+        if every == 0 {
             return Ok(());
         }
-        let rows = self.shards.len() as u64 * (self.end.0 / every);
+        let samples_left = self.end.0.saturating_sub(self.now().0) / every;
+        let rows = kept.len() as u64 + self.shards.len() as u64 * samples_left;
         if rows > ROWS_MAX {
             return Err(LimitHit::TimeSeriesRows {
                 rows,

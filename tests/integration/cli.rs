@@ -459,6 +459,46 @@ event_source_mapping: {StartingPosition: TRIM_HORIZON}
 }
 
 #[test]
+fn a_report_whose_stream_grows_past_the_time_series_limit_exits_3() {
+    // Two ON_DEMAND shards pass 20 million rows only once they split: the check before
+    // the run lets them start, and a later sample stops the run before the rows do (the
+    // event limit, far off, stops a run that would go on regardless).
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name: growing
+duration: 24h
+stream: {shards: 2, mode: ON_DEMAND}
+producers: [{rate: 200000/s, partition_keys: 100000}]
+function: {duration: {base: 10ms}}
+simulation: {sample_every: 1s, on_demand_split_after: 0s, max_events: 2000000}
+event_source_mapping: {StartingPosition: TRIM_HORIZON, BatchSize: 1000}
+";
+    let file = write(dir.path(), "growing.yaml", text);
+    let report = dir.path().join("report");
+    let o = run(&["run", &file, "--report", report.to_str().unwrap()]);
+    assert_exit(&o, 3);
+    assert!(
+        stderr(&o).contains("rows (one per shard") && stderr(&o).contains("20000000"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        dir_entries(dir.path()),
+        ["growing.yaml"],
+        "a report was left"
+    );
+    // The same stream for a minute, before it splits, keeps its rows.
+    let o = run(&[
+        "run",
+        &file,
+        "--duration",
+        "30s",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+}
+
+#[test]
 fn trace_into_a_missing_directory_exits_2_before_running() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("no-such-dir").join("trace.jsonl");
