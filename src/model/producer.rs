@@ -532,22 +532,20 @@ impl RateState {
         }
         // The changes are in increasing order of time (validated): found by bisection,
         // as a tick looks them up and a day may hold tens of thousands.
-        match self.changes_before(t, true) {
+        match self.changes_through(t) {
             0 => self.spec.rate_urps,
             n => self.spec.changes[n - 1].rate_urps,
         }
     }
 
-    /// How many rate changes come before `t` (or at it, `at_too`).
-    fn changes_before(&self, t: SimTime, at_too: bool) -> usize {
-        self.spec
-            .changes
-            .partition_point(|c| c.at < t || (at_too && c.at == t))
+    /// How many rate changes come at or before `t`.
+    fn changes_through(&self, t: SimTime) -> usize {
+        self.spec.changes.partition_point(|c| c.at <= t)
     }
 
     /// Breakpoints where the rate may change, inside (t, t_end).
     fn breakpoints(&self, t: SimTime, t_end: SimTime) -> Vec<SimTime> {
-        let within = self.changes_before(t, true)..self.changes_before(t_end, false);
+        let within = self.changes_through(t)..self.changes_through(t_end);
         let mut b: Vec<SimTime> = std::iter::once(self.spec.start)
             .chain(self.spec.changes[within].iter().map(|c| c.at))
             .chain(std::iter::once(self.spec.end))
@@ -590,7 +588,7 @@ impl RateState {
             let (a, b) = (w[0], w[1]);
             // A rate breakpoint restarts every shard's progression.
             let is_breakpoint = a == self.spec.start
-                || self.changes_before(a, true) > self.changes_before(a, false);
+                || self.spec.changes.binary_search_by_key(&a, |c| c.at).is_ok();
             if is_breakpoint && self.origin != a {
                 self.origin = a;
                 self.k_next.iter_mut().for_each(|k| *k = 0);

@@ -339,13 +339,13 @@ event_source_mapping:
 }
 
 #[test]
-fn a_plain_second_reuses_the_last_ones_batches_only_when_their_durations_hold() {
-    // `plan_second` splits a second that reads as many records as the last plain one
-    // the same way, with the same durations: not across a slowdown (durations depend
-    // on the time), nor across a change of run (here, of record size, which the
-    // per-KiB duration sees; one shard, so that it reads as many records of either
-    // size). Both change within a minute, where a stretch of shards
-    // running alone (which starts with no second to reuse) cannot hide them.
+fn a_plain_second_reuses_an_earlier_ones_batches_only_when_their_durations_hold() {
+    // `plan_second` splits a second that reads as many records as one of the shard's
+    // last two plain ones the same way, with the same durations: not across a slowdown
+    // (durations depend on the time), nor across a change of run (here, of record size,
+    // which the per-KiB duration sees; one shard, so that it reads as many records of
+    // either size). Both change within a minute, where a stretch of shards running alone
+    // (which starts with no second to reuse) cannot hide them.
     let base = "seed: 9
 duration: 12m
 event_source_mapping:
